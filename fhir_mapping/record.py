@@ -111,7 +111,9 @@ class EgfrPoint:
     date: date
     value: float  # mL/min/1.73 m2
     computed: bool
-    equation: str  # "CKD-EPI 2021", "bedside Schwartz", or the reported method (e.g. "CKD-EPI 2009")
+    equation: (
+        str  # "CKD-EPI 2021", "bedside Schwartz", or the reported method (e.g. "CKD-EPI 2009")
+    )
     sources: tuple[Source, ...]  # creatinine (+ height) used, or the reported eGFR Observation
     creatinine_mg_dl: float | None = None
     age_years: int | None = None
