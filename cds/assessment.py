@@ -173,9 +173,11 @@ class Assessment:
     sledai2k_lab: Sledai2kLab
     notes: tuple[Note, ...]
     caveats: tuple[str, ...] = ()  # e.g. "kidney function not assessed"
-    suggestions: tuple[str, ...] = field(default=())  # test keys to order, e.g. ("upcr", "creatinine")
+    # test keys to order, e.g. ("upcr", "creatinine")
+    suggestions: tuple[str, ...] = field(default=())
     response_lost: bool = False
-    milestones: tuple[tuple[str, date], ...] = ()  # ("CR"|"PR"|"NR"|"flare", date) for the trend view
+    # ("CR"|"PR"|"NR"|"flare", date) for the trend view
+    milestones: tuple[tuple[str, date], ...] = ()
 
     def value(self, label: str) -> ValueUsed | None:
         for v in self.values:

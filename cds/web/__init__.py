@@ -1,0 +1,1 @@
+"""The Flask web edge: CDS Hooks routes, request validation, errors, auth hook point."""

@@ -1,0 +1,96 @@
+"""Run the production command (the Dockerfile's CMD) on a free loopback port, for tests.
+
+`gunicorn_server(env)` reads the exec-form `CMD` of the Dockerfile, so tests start exactly
+what production starts (`gunicorn -c gunicorn.conf.py wsgi:app`), with `LNCDS_BIND` set to
+127.0.0.1 and a free port, waits until the service answers, yields its base URL, and stops
+it (SIGTERM to the process it started, then SIGKILL if it hangs) when the block ends.
+
+    with gunicorn_server({"LNCDS_AUTH": "off"}) as base_url:
+        requests.get(f"{base_url}/cds-services", timeout=5)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import IO
+
+import requests
+
+from tests.infra import free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+STARTUP_TIMEOUT_SECONDS = 30.0
+
+
+def production_command() -> list[str]:
+    """The exec-form CMD of the Dockerfile, e.g. ["gunicorn", "-c", ...]."""
+    text = (ROOT / "Dockerfile").read_text("utf-8")
+    match = re.search(r"^CMD\s+(\[.*\])\s*$", text, flags=re.MULTILINE)
+    if match is None:
+        raise AssertionError("the Dockerfile has no exec-form CMD")
+    command: list[str] = json.loads(match.group(1))
+    return command
+
+
+def _resolve(command: list[str]) -> list[str]:
+    """Run the venv's gunicorn: the one installed beside this interpreter."""
+    executable = Path(sys.executable).with_name(command[0])
+    if executable.exists():
+        return [str(executable), *command[1:]]
+    return command
+
+
+@contextlib.contextmanager
+def gunicorn_server(env: Mapping[str, str], *, path: str = "/cds-services") -> Iterator[str]:
+    """Start the production command with `env` added; yield `http://127.0.0.1:<port>`."""
+    port = free_port()
+    full_env = {**os.environ, **env, "LNCDS_BIND": f"127.0.0.1:{port}"}
+    full_env.setdefault("LNCDS_WORKERS", "1")
+    base_url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            _resolve(production_command()),
+            cwd=ROOT,
+            env=full_env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            _wait_until_up(process, base_url + path, log)
+            yield base_url
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+
+
+def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+        with contextlib.suppress(requests.ConnectionError):
+            requests.get(url, timeout=1)
+            return
+        time.sleep(0.1)
+    raise AssertionError(
+        f"gunicorn did not answer within {STARTUP_TIMEOUT_SECONDS} s:\n{_tail(log)}"
+    )
+
+
+def _tail(log: IO[bytes]) -> str:
+    log.seek(0)
+    data = log.read()
+    return data.decode("utf-8", "replace")[-4000:]
