@@ -1,0 +1,114 @@
+"""`ValueUsed` builders: every value a finding relies on, as reported and as normalised.
+
+The card's evidence table and the CLI print these; each carries the source resource ids so
+a clinician can find the original result.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from cds.assessment import ValueUsed
+from fhir_mapping.record import EgfrPoint, Measurement, ProteinuriaKind, Series
+
+_TEST_NAMES: dict[Series, str] = {
+    Series.PROTEINURIA: "Urine protein",
+    Series.UACR: "Urine albumin/creatinine ratio",
+    Series.CREATININE: "Serum creatinine",
+    Series.EGFR_REPORTED: "eGFR (reported)",
+    Series.ALBUMIN: "Serum albumin",
+    Series.URINE_RBC: "Urine RBC per HPF",
+    Series.URINE_WBC: "Urine WBC per HPF",
+    Series.RBC_CASTS: "Urine RBC casts",
+    Series.C3: "Complement C3",
+    Series.C4: "Complement C4",
+    Series.ANTI_DSDNA: "Anti-dsDNA",
+    Series.PLATELETS: "Platelets",
+    Series.LEUKOCYTES: "Leukocytes",
+    Series.HEIGHT: "Height",
+    Series.SLEDAI2K_RECORDED: "SLEDAI-2K (recorded)",
+}
+
+_PROTEINURIA_NAMES: dict[ProteinuriaKind, str] = {
+    ProteinuriaKind.UPCR_24H: "Urine protein/creatinine ratio (24-h)",
+    ProteinuriaKind.PROTEIN_24H: "Urine protein (24-h)",
+    ProteinuriaKind.UPCR_SPOT: "Urine protein/creatinine ratio (spot)",
+}
+
+EGFR_UNIT = "mL/min/{1.73_m2}"
+
+
+def test_name(m: Measurement) -> str:
+    if m.series is Series.PROTEINURIA and m.kind is not None:
+        return _PROTEINURIA_NAMES[m.kind]
+    return _TEST_NAMES.get(m.series, str(m.series))
+
+
+def reported(m: Measurement) -> str:
+    """The value and unit exactly as the lab reported them (comparator included)."""
+    value = m.reported_value
+    if m.comparator and not value.startswith(m.comparator):
+        value = f"{m.comparator}{value}"
+    return f"{value} {m.reported_unit}".strip()
+
+
+def measurement_used(label: str, m: Measurement, detail: str | None = None) -> ValueUsed:
+    # a qualitative result (a coded positive cast, a flagged complement) shows 1 = flag set
+    value = m.value if m.value is not None else (1.0 if m.flag else 0.0)
+    return ValueUsed(
+        label=label,
+        test=test_name(m),
+        date=m.date,
+        value=value,
+        unit=m.unit,
+        reported=reported(m),
+        sources=(m.source.reference,),
+        detail=detail,
+    )
+
+
+def egfr_used(label: str, point: EgfrPoint) -> ValueUsed:
+    how = "computed" if point.computed else "reported"
+    return ValueUsed(
+        label=label,
+        test="eGFR",
+        date=point.date,
+        value=point.value,
+        unit=EGFR_UNIT,
+        reported=f"{point.value:.0f} {EGFR_UNIT}",
+        sources=tuple(s.reference for s in point.sources),
+        detail=f"{how}: {point.equation}",
+    )
+
+
+def treatment_used(
+    label: str,
+    *,
+    ingredients: tuple[str, ...],
+    start: date,
+    end: date,
+    daily_doses_mg: tuple[float | None, ...],
+    sources: tuple[str, ...],
+    doses: int | None = None,
+) -> ValueUsed:
+    """A treatment span counted for a criterion; `value` is its length in days."""
+    known = sorted({d for d in daily_doses_mg if d is not None})
+    if not known:
+        dose = "dose unknown"
+    else:
+        dose = "/".join(f"{d:g}" for d in known) + " mg/day"
+        if any(d is None for d in daily_doses_mg):
+            dose += " (some doses unknown)"
+    detail = f"{start.isoformat()} to {end.isoformat()}"
+    if doses is not None:
+        detail += f", {doses} doses"
+    return ValueUsed(
+        label=label,
+        test=", ".join(sorted(set(ingredients))),
+        date=start,
+        value=float((end - start).days),
+        unit="d",
+        reported=dose,
+        sources=sources,
+        detail=detail,
+    )
