@@ -22,6 +22,8 @@ from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from cds.profiles import PROFILE_NAMES
+
 if TYPE_CHECKING:
     from flask import Request
 
@@ -30,7 +32,7 @@ if TYPE_CHECKING:
     from cds.feedback import FeedbackStore
 
 ENV_PREFIX = "LNCDS_"
-PROFILES = ("kdigo-2024", "gu-2014")
+PROFILES = PROFILE_NAMES
 
 Authenticator = Callable[["Request", str], None]
 """Verifies the caller of one request: `(request, audience) -> None`, raising

@@ -2,8 +2,8 @@
 
 - `default_source_factory`: the embedded demo cohort when `LNCDS_DEMO=1`, otherwise the
   EHR's FHIR server over HTTP (allow-list and https checked before any connection).
-- `default_assessor`: FHIR resources → `PatientRecord` (`fhir_mapping.extract`) →
-  `Assessment` (`cds.rules`) under the configured profile.
+- `default_assessor`: FHIR resources → `Assessment` through `cds.engine`, the same path
+  as `ln-cds assess`, under the configured profile.
 
 Both are resolved once, by `create_app`, so a missing module fails at start-up.
 """
@@ -70,16 +70,15 @@ def default_assessor(config: Config) -> Assessor:
     if config.assessor is not None:
         return config.assessor
     # imported here so that `cds.config` stays light; resolved once, at start-up
+    from cds.engine import assess_resources  # noqa: PLC0415
     from cds.profiles import load_profile  # noqa: PLC0415
-    from cds.rules import assess  # noqa: PLC0415
-    from fhir_mapping.extract import build_record  # noqa: PLC0415
 
-    profile = load_profile(config.profile)
+    profile = config.profile
+    load_profile(profile)  # an unknown profile fails at start-up, not on the first hook
 
     def assessor(
         resources: Sequence[Mapping[str, Any]], *, as_of: date, patient_id: str
     ) -> Assessment:
-        record = build_record(resources, as_of=as_of, patient_id=patient_id)
-        return assess(record, as_of, profile)
+        return assess_resources(resources, as_of=as_of, profile=profile, patient_id=patient_id)
 
     return assessor
