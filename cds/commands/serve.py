@@ -30,11 +30,41 @@ def run(args: argparse.Namespace) -> int:
     environ = dict(os.environ)
     if args.demo:
         environ["LNCDS_DEMO"] = "1"
+        # the demo answers from synthetic data only; an explicit LNCDS_AUTH still wins
+        environ.setdefault("LNCDS_AUTH", "off")
     try:
         config = config_from_env(environ)
     except (ConfigError, AuthConfigError) as error:
         sys.stderr.write(f"ln-cds serve: {error}\n")
         return 2
     app = create_app(config)
+    if args.demo:
+        sys.stdout.write(_demo_banner(args.host, args.port))
+        sys.stdout.flush()
     app.run(host=args.host, port=args.port, debug=False, use_reloader=False)
     return 0
+
+
+def _demo_banner(host: str, port: int) -> str:
+    """What a newcomer can try once the demo is up (synthetic patients only)."""
+    base = f"http://{host}:{port}"
+    return f"""
+LN-CDS demo: the synthetic lupus nephritis cohort, no FHIR server needed.
+
+  Demo EHR (pick a patient, read the card, open the trend view):
+      {base}/demo
+  Discovery:
+      curl -s {base}/cds-services
+  Fire the hook for a refractory patient (the service fetches the demo data itself):
+      curl -s -X POST -H 'Content-Type: application/json' \\
+        -d '{{"hook":"patient-view","hookInstance":"d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",\\
+             "context":{{"userId":"Practitioner/demo","patientId":"ln-demo-01"}}}}' \\
+        {base}/cds-services/lupus-nephritis
+  The same with every prefetch key filled in by the EHR:
+      curl -s -X POST -H 'Content-Type: application/json' \\
+        --data @examples/hook-request.json {base}/cds-services/lupus-nephritis
+
+Patients ln-demo-01 .. ln-demo-18 cover every status (cds/demo/cohort/README.md).
+Authentication is OFF in demo mode unless LNCDS_AUTH is set. Ctrl-C stops the server.
+
+"""
