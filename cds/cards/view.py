@@ -70,7 +70,13 @@ def short_name(test: str) -> str:
     return _SHORT_NAMES.get(test, test)
 
 
-_UNIT_DISPLAY = {"{1.73_m2}": "1.73 m²", "[HPF]": "HPF", "[LPF]": "LPF", "10*9": "10⁹"}
+_UNIT_DISPLAY = {
+    "{1.73_m2}": "1.73 m²",
+    "[HPF]": "HPF",
+    "[LPF]": "LPF",
+    "10*9": "10⁹",
+    "g/(24.h)": "g/24 h",
+}
 
 
 def unit_text(unit: str) -> str:
