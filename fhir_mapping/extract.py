@@ -18,6 +18,7 @@ from fhir_mapping.conditions import classify_conditions
 from fhir_mapping.dates import parse_date
 from fhir_mapping.egfr import build_egfr_series
 from fhir_mapping.fhirjson import JsonObject, source_of, valid_id
+from fhir_mapping.measurements import extract_measurements
 from fhir_mapping.medications import (
     MEDICATION_TYPES,
     build_courses,
@@ -25,7 +26,6 @@ from fhir_mapping.medications import (
     supplied_medications,
 )
 from fhir_mapping.notes import note
-from fhir_mapping.observations import extract_measurements
 from fhir_mapping.record import Demographics, Note, PatientRecord, Series, Source
 from fhir_mapping.valuesets import OBSERVATION_CODES
 
@@ -145,7 +145,9 @@ def build_record(
 
     belongs = _PatientFilter(patient_id, notes)
     demographics = _demographics(patient, notes)
-    measurements = extract_measurements(observations, as_of, notes, belongs=belongs)
+    measurements = extract_measurements(
+        observations, as_of, notes, belongs=belongs, subject_reference=f"Patient/{patient_id}"
+    )
     egfr = build_egfr_series(
         measurements.get(Series.CREATININE, ()),
         measurements.get(Series.EGFR_REPORTED, ()),

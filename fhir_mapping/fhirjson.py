@@ -16,7 +16,7 @@ from fhir_mapping.record import Source
 JsonObject = Mapping[str, Any]
 
 # FHIR R4 id: 1-64 of [A-Za-z0-9-.]; anything else is not an id (and may not go in a note).
-_FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
+FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 
 
 def obj(value: Any) -> JsonObject | None:
@@ -47,7 +47,7 @@ def number(value: Any) -> float | None:
 
 
 def valid_id(value: Any) -> str | None:
-    if isinstance(value, str) and _FHIR_ID.fullmatch(value):
+    if isinstance(value, str) and FHIR_ID.fullmatch(value):
         return value
     return None
 

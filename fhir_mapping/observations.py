@@ -1,19 +1,19 @@
-"""Laboratory Observations → the series of clinical.md §2.
+"""One laboratory Observation → a `Measurement` of a series of clinical.md §2 (general reader).
 
-One pass: a code lookup decides whether an Observation matters at all (unrelated results
-cost one dict lookup per coding and never produce notes); the ones that matter are checked
-(status, date, value, unit), normalised, and then reduced to one value per series per day
-by the same-day rules.
+`read_observation` handles every shape FHIR allows (partial dates, periods, comparators,
+qualitative results, units by display text) and says with a note why a result cannot be
+used. The common well-formed case is read by `fhir_mapping.observations_fast` first, which
+falls back to this module for anything else; `fhir_mapping.measurements` runs the loop.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from fhir_mapping.dates import parse_date, parse_timestamp
-from fhir_mapping.fhirjson import JsonObject, codings, concept_texts, obj, objs, source_of
+from fhir_mapping.fhirjson import JsonObject, codings, concept_texts, obj, objs
 from fhir_mapping.notes import note
 from fhir_mapping.record import Measurement, Note, ProteinuriaKind, Series, Source
 from fhir_mapping.units import (
@@ -49,7 +49,7 @@ KIND_PRIORITY: Mapping[ProteinuriaKind, int] = {
     ProteinuriaKind.UPCR_SPOT: 2,
 }
 
-_FLAG_SERIES = frozenset({Series.RBC_CASTS, Series.C3, Series.C4, Series.ANTI_DSDNA})
+FLAG_SERIES = frozenset({Series.RBC_CASTS, Series.C3, Series.C4, Series.ANTI_DSDNA})
 
 
 def match_code(resource: JsonObject) -> ObservationCode | None:
@@ -223,11 +223,6 @@ def _concept_label(concept: Any) -> str:
     return ""
 
 
-class _Candidate(NamedTuple):
-    measurement: Measurement
-    priority: int
-
-
 def read_observation(
     resource: JsonObject,
     source: Source,
@@ -287,7 +282,7 @@ def read_observation(
     if normalised is not None and normalised.comparator is not None:
         notes.append(note("value-at-bound", source))
 
-    if series in _FLAG_SERIES:
+    if series in FLAG_SERIES:
         if series is Series.RBC_CASTS:
             flag = coded if normalised is None else _cast_positive(normalised)
         elif series is Series.ANTI_DSDNA:
@@ -326,80 +321,19 @@ def read_observation(
     )
 
 
-def _priority(ocode: ObservationCode) -> int:
+def flag_of(
+    resource: JsonObject, series: Series, group: UnitGroup, value: Normalised
+) -> bool | None:
+    """The qualitative flag of a numeric result of a flag series (as `read_observation`)."""
+    if series is Series.RBC_CASTS:
+        return _cast_positive(value)
+    if series is Series.ANTI_DSDNA:
+        return _dsdna_raised(resource, group, value, None)
+    return _complement_low(resource, group, value)
+
+
+def priority_of(ocode: ObservationCode) -> int:
+    """Same-day preference of a code within its series (lower wins)."""
     if ocode.kind is not None:
         return KIND_PRIORITY[ocode.kind]
     return ocode.priority
-
-
-def _tie_key(c: _Candidate) -> tuple[int, float, float, float]:
-    """Higher wins: better priority, later effective time, later issued, higher value."""
-    m = c.measurement
-    ts = m.timestamp.timestamp() if m.timestamp is not None else float("-inf")
-    issued = m.issued.timestamp() if m.issued is not None else float("-inf")
-    value = m.value if m.value is not None else float("-inf")
-    return (-c.priority, ts, issued, value)
-
-
-def select_same_day(
-    candidates: Iterable[_Candidate], notes: list[Note]
-) -> dict[Series, tuple[Measurement, ...]]:
-    """One value per series per day (clinical.md §2), each series sorted by date."""
-    best: dict[tuple[Series, date], _Candidate] = {}
-    for cand in candidates:
-        key = (cand.measurement.series, cand.measurement.date)
-        current = best.get(key)
-        if current is None:
-            best[key] = cand
-            continue
-        winner, loser = (cand, current) if _tie_key(cand) > _tie_key(current) else (current, cand)
-        best[key] = winner
-        lower_kind = (
-            winner.measurement.series is Series.PROTEINURIA and winner.priority < loser.priority
-        )
-        code = "proteinuria-lower-priority" if lower_kind else "same-day-superseded"
-        notes.append(note(code, loser.measurement.source))
-    out: dict[Series, list[Measurement]] = {}
-    for (series, _), cand in best.items():
-        out.setdefault(series, []).append(cand.measurement)
-    return {series: tuple(sorted(ms, key=_measurement_date)) for series, ms in out.items()}
-
-
-def _measurement_date(m: Measurement) -> date:
-    return m.date
-
-
-def extract_measurements(
-    observations: Iterable[JsonObject],
-    as_of: date,
-    notes: list[Note],
-    *,
-    belongs: Callable[[JsonObject, Source], bool],
-) -> dict[Series, tuple[Measurement, ...]]:
-    """Every Observation of a known code → the measurement series of the record.
-
-    `belongs(resource, source)` says whether the resource is this patient's (it adds the
-    note when it is not).
-    """
-    candidates: list[_Candidate] = []
-    seen: dict[str, JsonObject] = {}
-    for resource in observations:
-        ocode = match_code(resource)
-        if ocode is None:
-            continue
-        source = source_of(resource)
-        if source is None:
-            notes.append(note("invalid-id"))
-            continue
-        previous = seen.get(source.id)
-        if previous is not None:
-            if previous != resource:
-                notes.append(note("duplicate-id-differs", source))
-            continue
-        seen[source.id] = resource
-        if not belongs(resource, source):
-            continue
-        m = read_observation(resource, source, ocode, as_of, notes)
-        if m is not None:
-            candidates.append(_Candidate(m, _priority(ocode)))
-    return select_same_day(candidates, notes)

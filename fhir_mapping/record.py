@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
+from typing import NamedTuple
 
 
 class Series(StrEnum):
@@ -54,9 +55,13 @@ class DrugClass(StrEnum):
 INDUCTION_CLASSES = frozenset({DrugClass.MPAA, DrugClass.CYC, DrugClass.CNI, DrugClass.BIOLOGIC})
 
 
-@dataclass(frozen=True, slots=True)
-class Source:
-    """Where a fact came from: `resource_type/id` of the FHIR resource."""
+class Source(NamedTuple):
+    """Where a fact came from: `resource_type/id` of the FHIR resource.
+
+    A NamedTuple rather than a frozen dataclass: one is made per resource read on every hook
+    call, and a tuple is built in one step where a frozen dataclass sets each field in turn
+    (measured: several times faster). Immutable and compared by value all the same.
+    """
 
     resource_type: str
     id: str
@@ -79,14 +84,18 @@ class Note:
     source: Source | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Measurement:
+class Measurement(NamedTuple):
     """One laboratory value, normalised to its series' canonical unit.
 
     `value` is the normalised number (None for purely qualitative results such as a coded
     "positive" cast). `flag` carries the qualitative judgement where the series has one:
     RBC casts → positive; C3/C4 → low (None = unknown); anti-dsDNA → raised (None = unknown).
     `reported_value` / `reported_unit` are exactly as the lab wrote them, for display.
+
+    A NamedTuple (immutable, compared by value) because the mapping builds one per laboratory
+    result on every hook call: ten years of labs are thousands of them, and a frozen
+    dataclass costs several times more to build (see benchmarks/RESULTS.md). Use
+    `m._replace(...)` where a dataclass would use `dataclasses.replace`.
     """
 
     series: Series
