@@ -7,6 +7,9 @@ it (SIGTERM to the process it started, then SIGKILL if it hangs) when the block 
 
     with gunicorn_server({"LNCDS_AUTH": "off"}) as base_url:
         requests.get(f"{base_url}/cds-services", timeout=5)
+
+`running_gunicorn(env)` is the same with a `GunicornServer` handle instead of the URL, for tests
+that need the processes themselves (kill a worker, read its memory) or the server's log.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
@@ -49,9 +53,44 @@ def _resolve(command: list[str]) -> list[str]:
     return command
 
 
+@dataclass(frozen=True)
+class GunicornServer:
+    """A running production command: its URL, its master process and its combined log."""
+
+    base_url: str
+    process: subprocess.Popen[bytes]
+    log: IO[bytes]
+
+    @property
+    def master_pid(self) -> int:
+        return self.process.pid
+
+    def worker_pids(self) -> list[int]:
+        """The master's child processes (gunicorn's workers) right now, from /proc (Linux)."""
+        children = Path(f"/proc/{self.master_pid}/task/{self.master_pid}/children")
+        try:
+            return sorted(int(pid) for pid in children.read_text().split())
+        except OSError:
+            return []
+
+    def log_text(self) -> str:
+        """Everything the server wrote to stdout/stderr so far."""
+        fd = self.log.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
+
+
 @contextlib.contextmanager
 def gunicorn_server(env: Mapping[str, str], *, path: str = "/cds-services") -> Iterator[str]:
     """Start the production command with `env` added; yield `http://127.0.0.1:<port>`."""
+    with running_gunicorn(env, path=path) as server:
+        yield server.base_url
+
+
+@contextlib.contextmanager
+def running_gunicorn(
+    env: Mapping[str, str], *, path: str = "/cds-services"
+) -> Iterator[GunicornServer]:
+    """Start the production command with `env` added; yield a handle on the running server."""
     port = free_port()
     full_env = {**os.environ, **env, "LNCDS_BIND": f"127.0.0.1:{port}"}
     full_env.setdefault("LNCDS_WORKERS", "1")
@@ -66,7 +105,7 @@ def gunicorn_server(env: Mapping[str, str], *, path: str = "/cds-services") -> I
         )
         try:
             _wait_until_up(process, base_url + path, log)
-            yield base_url
+            yield GunicornServer(base_url=base_url, process=process, log=log)
         finally:
             process.terminate()
             try:
