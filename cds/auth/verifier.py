@@ -185,11 +185,22 @@ class JwtVerifier:
 
 
 def verifier_from_env(env: Mapping[str, str]) -> JwtVerifier | None:
-    """The verifier the environment asks for, or None (with a loud warning) when auth is off."""
+    """The verifier the environment asks for, or None (with a loud warning) when auth is off.
+
+    With auth on, `LNCDS_PUBLIC_URL` is required: the audience every token must name is that
+    base URL plus the endpoint's path. Without it the web edge would take the base from the
+    request's Host header, which the caller chooses, so a token minted for another host running
+    this service (say, a staging deployment trusted by the same EHR) would be accepted here.
+    """
     settings = AuthSettings.from_env(env)
     if not settings.enabled:
         log.warning(AUTH_DISABLED_WARNING)
         return None
+    if not env.get("LNCDS_PUBLIC_URL", "").strip():
+        raise AuthConfigError(
+            "LNCDS_PUBLIC_URL is required while LNCDS_AUTH is on: it is the base of the JWT "
+            "audience (the URL the EHR calls), which must not come from the Host header"
+        )
     return JwtVerifier(settings)
 
 

@@ -95,7 +95,9 @@ def test_auth_off_needs_no_issuers_and_warns_loudly(caplog: pytest.LogCaptureFix
 def test_verifier_from_env_uses_redis_when_configured(
     tmp_path: Path, es384_key: SigningKey
 ) -> None:
-    env = issuers_file(tmp_path, {ISS: {"jwks": jwk_set(es384_key)}})
+    env = issuers_file(tmp_path, {ISS: {"jwks": jwk_set(es384_key)}}) | {
+        "LNCDS_PUBLIC_URL": "https://cds.example.org"
+    }
     local = verifier_from_env(env)
     shared = verifier_from_env(env | {"LNCDS_REDIS_URL": "redis://127.0.0.1:1/0"})
 
