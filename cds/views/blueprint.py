@@ -122,7 +122,12 @@ def create_views_blueprint(
     )
     bp.add_app_template_filter(display_unit, "ln_unit")
     bp.add_app_template_filter(number, "ln_num")
-    sessions = store or SessionStore(ttl_seconds=float(settings.session_ttl_seconds))
+    # `is None`, not `or`: an empty store has len() 0 and is falsy.
+    sessions = (
+        store
+        if store is not None
+        else SessionStore(ttl_seconds=float(settings.session_ttl_seconds))
+    )
     analyse: Analyser = analyser or PatientAnalyser()
 
     @bp.after_request
@@ -173,14 +178,20 @@ def external_url(settings: ViewsSettings, endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def _set_session_cookie(response: BaseResponse, session_id: str, settings: ViewsSettings) -> None:
+def _set_session_cookie(
+    response: BaseResponse,
+    session_id: str,
+    settings: ViewsSettings,
+    *,
+    max_age: int | None = None,
+) -> None:
     """The opaque session id: HttpOnly, SameSite=Lax (the callback is a top-level GET from the
     authorization server), short-lived, scoped to /smart, Secure whenever browsers use https."""
     https = request.is_secure or (settings.public_url or "").startswith("https://")
     response.set_cookie(
         SESSION_COOKIE,
         session_id,
-        max_age=settings.session_ttl_seconds,
+        max_age=settings.session_ttl_seconds if max_age is None else max_age,
         httponly=True,
         samesite="Lax",
         secure=https,
@@ -256,11 +267,13 @@ def _add_smart_routes(
             sessions.delete(session_id)
             log.info("smart callback refused: %s", exc)
             return _error_page(str(exc), 400)
-        # A fresh id once authorised (no session fixation); the pending state is gone.
+        # A fresh id once authorised (no session fixation); the pending state is gone. The
+        # session (and its cookie) never outlives the access token it holds.
         sessions.delete(session_id)
-        new_id = sessions.create({"context": context.to_dict()})
+        lifetime = sessions.lifetime(context.expires_in)
+        new_id = sessions.create({"context": context.to_dict()}, ttl_seconds=lifetime)
         response = redirect(url_for("views.smart_trend"), code=302)
-        _set_session_cookie(response, new_id, settings)
+        _set_session_cookie(response, new_id, settings, max_age=int(lifetime))
         return response
 
     @bp.get(SMART_TREND_PATH)

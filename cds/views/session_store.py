@@ -38,18 +38,29 @@ class SessionStore:
     _entries: dict[str, _Entry] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def create(self, data: dict[str, Any]) -> str:
-        """Store `data` under a new unguessable id and return the id (for the cookie)."""
+    def create(self, data: dict[str, Any], *, ttl_seconds: float | None = None) -> str:
+        """Store `data` under a new unguessable id and return the id (for the cookie).
+
+        `ttl_seconds` can only shorten the store's time-to-live (e.g. to an access token's
+        `expires_in`: a session never outlives the token it holds), never lengthen it.
+        """
         session_id = secrets.token_urlsafe(32)
         now = self.clock()
+        lifetime = self.lifetime(ttl_seconds)
         with self._lock:
             self._purge(now)
             if len(self._entries) >= self.max_entries:
                 # Bounded memory: drop the entry closest to expiry rather than grow forever.
                 oldest = min(self._entries, key=lambda k: self._entries[k].expires_at)
                 del self._entries[oldest]
-            self._entries[session_id] = _Entry(dict(data), now + self.ttl_seconds)
+            self._entries[session_id] = _Entry(dict(data), now + lifetime)
         return session_id
+
+    def lifetime(self, ttl_seconds: float | None = None) -> float:
+        """The time-to-live `create` gives an entry asked to live `ttl_seconds`."""
+        if ttl_seconds is None:
+            return self.ttl_seconds
+        return max(0.0, min(self.ttl_seconds, ttl_seconds))
 
     def get(self, session_id: str | None) -> dict[str, Any] | None:
         """A copy of the session's data, or None when unknown or expired."""

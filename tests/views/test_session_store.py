@@ -70,3 +70,17 @@ def test_the_store_is_bounded_dropping_the_entry_closest_to_expiry() -> None:
     assert store.get(first) is None
     assert store.get(second) == {"n": 2}
     assert store.get(third) == {"n": 3}
+
+
+def test_an_entry_can_be_given_a_shorter_life_but_never_a_longer_one() -> None:
+    clock = FakeClock()
+    store = SessionStore(ttl_seconds=60, clock=clock)
+    short = store.create({"token": "expires soon"}, ttl_seconds=10)
+    long = store.create({"token": "expires late"}, ttl_seconds=3600)
+    clock.now += 10
+    assert store.get(short) is None
+    assert store.get(long) is not None
+    clock.now += 50
+    assert store.get(long) is None
+    assert store.lifetime(None) == 60
+    assert store.lifetime(-5) == 0

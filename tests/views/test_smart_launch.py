@@ -16,7 +16,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from cds.views.blueprint import SESSION_COOKIE, create_views_blueprint
-from tests.browser.oauth_server import RunningEhr
+from cds.views.session_store import SessionStore
+from tests.browser.oauth_server import TOKEN_LIFETIME_SECONDS, RunningEhr
 from tests.views.conftest import CLIENT_ID, SMART_PATIENT, smart_settings
 
 STAND_IN_LOGGER = "authlib.oauth2.rfc6749.grants"
@@ -125,6 +126,8 @@ def test_full_launch_reads_the_tokens_patient_with_the_token_and_shows_the_trend
     assert callback.status_code == 302
     assert callback.headers["Location"] == "/smart/trend"
     assert SESSION_COOKIE in callback.headers["Set-Cookie"]
+    # the authorised session lives no longer than the token (300 s), not the 900 s default
+    assert f"Max-Age={TOKEN_LIFETIME_SECONDS}" in callback.headers["Set-Cookie"]
 
     page = client.get("/smart/trend")
 
@@ -233,3 +236,18 @@ def test_redirect_uri_uses_the_public_url_behind_a_proxy(ehr: RunningEhr) -> Non
     query = parse_qs(urlsplit(response.headers["Location"]).query)
     assert query["redirect_uri"] == ["https://lncds.example.org/smart/callback"]
     assert "Secure" in response.headers["Set-Cookie"]  # TLS ends at the proxy
+
+
+def test_the_authorised_session_ends_when_the_access_token_expires(ehr: RunningEhr) -> None:
+    now = [1000.0]
+    store = SessionStore(ttl_seconds=900, clock=lambda: now[0])
+    app = Flask(__name__)
+    app.register_blueprint(create_views_blueprint(smart_settings(ehr), store=store))
+    client = app.test_client()
+    _callback(client, _authorize(_launch(client, ehr).headers["Location"]))
+    now[0] += TOKEN_LIFETIME_SECONDS - 1
+    assert client.get("/smart/trend").status_code == 200
+
+    now[0] += 1
+
+    assert client.get("/smart/trend").status_code == 401
