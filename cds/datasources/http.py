@@ -7,7 +7,8 @@ slow, broken or hostile server lives here:
   http is allowed for local testing, checked *before* any connection is made;
 - every URL requested, including each `next` link, must lie under that base URL, and
   redirects are not followed;
-- every call has a timeout, and all calls of one hook share one overall deadline;
+- every call has a timeout that covers its whole body (a server dribbling bytes never
+  resets it), and all calls of one hook share one overall deadline;
 - queries run in parallel on a small thread pool over one `requests.Session`;
 - bodies are streamed and abandoned past a byte cap; paging stops at a page cap;
 - anything unexpected (status, JSON, Bundle type, OperationOutcome) fails that key.
@@ -29,6 +30,7 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from cds.datasources.base import FetchOutcome, JsonObject, QueryFailure, QueryResult
@@ -205,10 +207,12 @@ class FhirHttpDataSource:
             url = urljoin(self._base + "/", following)  # absolute as FHIR says; relative tolerated
 
     def _get_json(self, url: str, deadline: float, pages: int) -> JsonObject:
-        remaining = deadline - time.monotonic()
+        started = time.monotonic()
+        remaining = deadline - started
         if remaining <= 0:
             raise _QueryFailedError("FHIR server did not answer within the budget", pages - 1)
         timeout = min(self._limits.timeout_seconds, remaining)
+        call_ends = started + self._limits.timeout_seconds  # the whole call, body included
         headers = {"Accept": FHIR_JSON}
         if self._token is not None:
             headers["Authorization"] = f"Bearer {self._token}"
@@ -225,7 +229,7 @@ class FhirHttpDataSource:
         try:
             if response.status_code != 200:
                 raise _QueryFailedError(f"FHIR server answered HTTP {response.status_code}", pages)
-            raw = self._read_capped(response, deadline, pages)
+            raw = self._read_capped(response, deadline, call_ends, pages)
         finally:
             response.close()
         try:
@@ -238,7 +242,15 @@ class FhirHttpDataSource:
             raise _QueryFailedError("FHIR server sent an OperationOutcome", pages)
         return body
 
-    def _read_capped(self, response: requests.Response, deadline: float, pages: int) -> bytes:
+    def _read_capped(
+        self, response: requests.Response, deadline: float, call_ends: float, pages: int
+    ) -> bytes:
+        """The body, read as it arrives and abandoned past the byte cap or either deadline.
+
+        `read1` returns after at most one read from the socket, so a server dribbling one
+        byte at a time (which never trips the socket timeout) is noticed at the next byte,
+        and closing the response then hangs up on it: no reader thread outlives the call.
+        """
         cap = self._limits.max_response_bytes
         declared = response.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
@@ -246,14 +258,19 @@ class FhirHttpDataSource:
         chunks: list[bytes] = []
         size = 0
         try:
-            for chunk in response.iter_content(_CHUNK):
+            while chunk := response.raw.read1(_CHUNK, decode_content=True):
                 size += len(chunk)
                 if size > cap:
                     raise _QueryFailedError(f"FHIR response larger than {cap} bytes", pages)
-                if time.monotonic() > deadline:
+                now = time.monotonic()
+                if now > deadline:
                     raise _QueryFailedError("FHIR server did not answer within the budget", pages)
+                if now > call_ends:
+                    raise _QueryFailedError("FHIR server timed out", pages)
                 chunks.append(chunk)
-        except requests.RequestException as error:
+        except (urllib3.exceptions.ReadTimeoutError, requests.Timeout, TimeoutError):
+            raise _QueryFailedError("FHIR server timed out", pages) from None
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as error:
             raise _QueryFailedError(
                 f"FHIR response broken off ({type(error).__name__})", pages
             ) from None

@@ -243,8 +243,23 @@ def test_allow_list_with_no_entries_never_calls_out(
 class _SlowFhir(BaseHTTPRequestHandler):
     delay = 3.0
     chunks = 0  # > 0: stream this many 1 MB chunks without Content-Length
+    trickle_seconds = 0.0  # > 0: send one byte every 20 ms for this long (a dribbling body)
+    dropped_at: list[float]  # monotonic times at which the client hung up on a trickle
 
     def do_GET(self) -> None:
+        if self.trickle_seconds:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/fhir+json")
+            self.end_headers()
+            until = time.monotonic() + self.trickle_seconds
+            try:
+                while time.monotonic() < until:
+                    self.wfile.write(b" ")
+                    self.wfile.flush()
+                    time.sleep(0.02)
+            except (BrokenPipeError, ConnectionResetError):
+                self.dropped_at.append(time.monotonic())
+            return
         if self.chunks:
             self.send_response(200)
             self.send_header("Content-Type", "application/fhir+json")
@@ -271,7 +286,7 @@ class _SlowFhir(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def slow_fhir() -> Iterator[tuple[str, type[_SlowFhir]]]:
-    handler = type("Handler", (_SlowFhir,), {})
+    handler = type("Handler", (_SlowFhir,), {"dropped_at": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -311,6 +326,47 @@ def test_per_call_timeout_applies_within_a_large_budget(
     text = _diagnostics(client.post(SERVICE_URL, json=hook_body(fhirServer=base)))
     assert time.monotonic() - started < 2.0
     assert "timed out" in text
+
+
+def test_per_call_timeout_bounds_a_body_that_trickles(
+    make_app: Any, slow_fhir: tuple[str, type[_SlowFhir]]
+) -> None:
+    """A server sending one byte at a time never trips the socket timeout: the call's own."""
+    base, handler = slow_fhir
+    handler.trickle_seconds = 20.0
+    client = make_app(
+        fhir_allowed_servers=(base,), fhir_allow_http=True,
+        fhir_budget_seconds=10.0, fhir_timeout_seconds=0.3,
+    ).test_client()  # fmt: skip
+    prefetch = load_prefetch()
+    del prefetch["conditions"]
+    started = time.monotonic()
+    text = _diagnostics(client.post(SERVICE_URL, json=hook_body(prefetch, fhirServer=base)))
+    assert time.monotonic() - started < 2.0
+    assert "'conditions'" in text
+    assert "timed out" in text
+
+
+def test_trickling_server_is_hung_up_on_when_the_budget_ends(
+    make_app: Any, slow_fhir: tuple[str, type[_SlowFhir]]
+) -> None:
+    """No reader thread (or pooled connection) is left behind dribbling past the budget."""
+    base, handler = slow_fhir
+    handler.trickle_seconds = 20.0
+    client = make_app(
+        fhir_allowed_servers=(base,), fhir_allow_http=True,
+        fhir_budget_seconds=0.5, fhir_timeout_seconds=5.0,
+    ).test_client()  # fmt: skip
+    prefetch = load_prefetch()
+    del prefetch["conditions"]
+    started = time.monotonic()
+    assert "'conditions'" in _diagnostics(
+        client.post(SERVICE_URL, json=hook_body(prefetch, fhirServer=base))
+    )
+    while not handler.dropped_at and time.monotonic() - started < 5.0:
+        time.sleep(0.05)
+    assert handler.dropped_at, "the service kept reading the trickle"
+    assert handler.dropped_at[0] - started < 1.5
 
 
 def test_streamed_50_mb_without_content_length_stops_at_the_cap(
