@@ -21,6 +21,9 @@ FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 USER_REFERENCE = re.compile(
     r"(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}"
 )
+# what an HTTP Authorization header can carry: visible ASCII, no spaces (RFC 6750 b64token
+# is stricter; real tokens fit both). Anything else could not be sent to the FHIR server.
+ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
 ABSENT: Any = object()  # a prefetch key the client did not send (≠ null)
 
 
@@ -28,10 +31,10 @@ ABSENT: Any = object()  # a prefetch key the client did not send (≠ null)
 class FhirAuthorization:
     access_token: str = field(repr=False)  # never logged, never stored
     token_type: str
-    scope: str | None = None
-    subject: str | None = None
+    expires_in: int
+    scope: str
+    subject: str
     patient: str | None = None
-    expires_in: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +95,7 @@ def parse_hook_request(body: bytes, *, expected_hook: str) -> HookRequest:
     fhir_server = obj.get("fhirServer")
     if fhir_server is not None and (not isinstance(fhir_server, str) or not fhir_server):
         raise BadRequestError("fhirServer must be a non-empty string")
-    authorization = _fhir_authorization(obj.get("fhirAuthorization"))
+    authorization = _fhir_authorization(obj.get("fhirAuthorization"), ctx.patient_id)
     if authorization is not None and fhir_server is None:
         raise BadRequestError("fhirAuthorization requires fhirServer (cds-r-1)")
 
@@ -134,7 +137,10 @@ def _patient_view_context(context: Mapping[str, Any]) -> PatientViewContext:
     return PatientViewContext(user_id=user_id, patient_id=patient_id, encounter_id=encounter_id)
 
 
-def _fhir_authorization(value: Any) -> FhirAuthorization | None:
+def _fhir_authorization(value: Any, patient_id: str) -> FhirAuthorization | None:
+    """CDS Hooks 2.0 §FHIR Resource Access: `access_token`, `token_type` (Bearer),
+    `expires_in`, `scope` and `subject` are required; `patient`, when sent, is the patient
+    the token is restricted to. Messages name the field, never its value."""
     if value is None:
         return None
     if not isinstance(value, dict):
@@ -142,28 +148,40 @@ def _fhir_authorization(value: Any) -> FhirAuthorization | None:
     token = value.get("access_token")
     if not isinstance(token, str) or not token:
         raise BadRequestError("fhirAuthorization.access_token is required")
-    if any(c in token for c in "\r\n"):
-        raise BadRequestError("fhirAuthorization.access_token is malformed")
+    if not ACCESS_TOKEN.fullmatch(token):
+        raise BadRequestError("fhirAuthorization.access_token is not sendable as a bearer token")
     token_type = value.get("token_type")
     if not isinstance(token_type, str) or token_type.lower() != "bearer":
         raise BadRequestError("fhirAuthorization.token_type must be Bearer")
     expires_in = value.get("expires_in")
-    if expires_in is not None and (isinstance(expires_in, bool) or not isinstance(expires_in, int)):
-        raise BadRequestError("fhirAuthorization.expires_in must be an integer")
-    optional: dict[str, str | None] = {}
-    for name in ("scope", "subject", "patient"):
-        item = value.get(name)
-        if item is not None and not isinstance(item, str):
-            raise BadRequestError(f"fhirAuthorization.{name} must be a string")
-        optional[name] = item
+    if isinstance(expires_in, bool) or not isinstance(expires_in, int) or expires_in < 0:
+        raise BadRequestError("fhirAuthorization.expires_in is required: seconds, 0 or more")
+    scope = _token_string(value, "scope")
+    subject = _token_string(value, "subject")
+    patient = value.get("patient")
+    if patient is not None:
+        if not isinstance(patient, str) or not FHIR_ID.fullmatch(patient):
+            raise BadRequestError("fhirAuthorization.patient is not a valid FHIR id")
+        if patient != patient_id:
+            raise BadRequestError(
+                "fhirAuthorization.patient is not context.patientId: "
+                "the token is restricted to another patient"
+            )
     return FhirAuthorization(
         access_token=token,
         token_type="Bearer",  # noqa: S106 - the token type, not a secret
         expires_in=expires_in,
-        scope=optional["scope"],
-        subject=optional["subject"],
-        patient=optional["patient"],
+        scope=scope,
+        subject=subject,
+        patient=patient,
     )
+
+
+def _token_string(value: Mapping[str, Any], name: str) -> str:
+    item = value.get(name)
+    if not isinstance(item, str) or not item:
+        raise BadRequestError(f"fhirAuthorization.{name} is required and must be a string")
+    return item
 
 
 def _required_string(obj: Mapping[str, Any], name: str) -> str:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from tests.service.conftest import SERVICE_URL, hook_body, load_prefetch
+from tests.service.conftest import FHIR_BASE, PATIENT_ID, SERVICE_URL, hook_body, load_prefetch
 
 
 def _issue(response: Any) -> str:
@@ -84,6 +84,15 @@ def test_fhir_authorization_without_fhir_server_is_400_cds_r_1(client: FlaskClie
     assert "cds-r-1" in _issue(response)
 
 
+TOKEN_FIELDS = {
+    "access_token": "t",
+    "token_type": "Bearer",
+    "expires_in": 300,
+    "scope": "patient/*.read",
+    "subject": "ln-cds",
+}
+
+
 @pytest.mark.parametrize(
     "authorization",
     [
@@ -99,6 +108,51 @@ def test_malformed_fhir_authorization_is_400(client: FlaskClient, authorization:
         load_prefetch(), fhirServer="https://ehr.example.org/fhir", fhirAuthorization=authorization
     )
     assert client.post(SERVICE_URL, json=body).status_code == 400
+
+
+@pytest.mark.parametrize("name", ["expires_in", "scope", "subject"])
+def test_fhir_authorization_without_a_required_token_field_is_400_naming_it(
+    client: FlaskClient, name: str
+) -> None:
+    """CDS Hooks 2.0 §fhirAuthorization: access_token, token_type, expires_in, scope and
+    subject are REQUIRED (1..1 in the FHIR Tools IG's CDSHooksRequest)."""
+    authorization = {k: v for k, v in TOKEN_FIELDS.items() if k != name}
+    body = hook_body(load_prefetch(), fhirServer=FHIR_BASE, fhirAuthorization=authorization)
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 400
+    assert f"fhirAuthorization.{name}" in _issue(response)
+
+
+@pytest.mark.parametrize(
+    ("change", "name"),
+    [
+        ({"access_token": "sekrit\u4e2d\u6587"}, "access_token"),  # not sendable in a header
+        ({"access_token": "sek rit"}, "access_token"),
+        ({"access_token": "sekrit\x00"}, "access_token"),
+        ({"expires_in": -1}, "expires_in"),
+        ({"expires_in": 300.5}, "expires_in"),
+        ({"scope": ""}, "scope"),
+        ({"subject": 7}, "subject"),
+        ({"patient": "Patient/ln-flare-1"}, "patient"),
+        ({"patient": "someone-else"}, "patient"),  # the token is for another patient
+    ],
+)
+def test_malformed_token_field_is_400_naming_it(
+    client: FlaskClient, change: dict[str, Any], name: str
+) -> None:
+    body = hook_body(
+        load_prefetch(), fhirServer=FHIR_BASE, fhirAuthorization={**TOKEN_FIELDS, **change}
+    )
+    response = client.post(SERVICE_URL, json=body)
+    assert response.status_code == 400
+    assert f"fhirAuthorization.{name}" in _issue(response)
+    assert "sek" not in _issue(response)  # the token itself is never echoed
+
+
+def test_token_for_the_context_patient_is_accepted(client: FlaskClient) -> None:
+    authorization = {**TOKEN_FIELDS, "patient": PATIENT_ID, "unknown_extra": "tolerated"}
+    body = hook_body(load_prefetch(), fhirServer=FHIR_BASE, fhirAuthorization=authorization)
+    assert client.post(SERVICE_URL, json=body).status_code == 200
 
 
 def test_unknown_fields_and_extensions_are_tolerated(client: FlaskClient) -> None:
