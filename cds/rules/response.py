@@ -174,9 +174,10 @@ def current_response(
 ) -> CurrentResponse:
     """§4 with the order of checks that decides `not-yet-due` versus `undetermined`:
 
-    stale/absent P → undetermined; CR/PR at the current P → complete/partial; a CR/PR
-    reached earlier and now neither → lost; PR undecidable for lack of P0 → undetermined
-    (whether the patient responds is unknown, at any time); before T0 + 183 d →
+    stale/absent P → undetermined; CR/PR at the current P → complete/partial; PR
+    undecidable for lack of P0 → undetermined (whether the patient responds is unknown, at
+    any time, and a P that could be a PR is not "neither", so an earlier CR/PR is not yet
+    lost); a CR/PR reached earlier and now neither → lost; before T0 + 183 d →
     not-yet-due (the current P is decidably neither, or none is dated after T0 yet); current
     P before T0 + 150 d → undetermined ("no proteinuria measured at 6 months"); otherwise
     → none.
@@ -204,10 +205,10 @@ def current_response(
         return result(Response.COMPLETE, None)
     if at_current is not None and at_current.outcome is Outcome.PARTIAL:
         return result(Response.PARTIAL, None)
-    if first is not None:
-        return result(Response.LOST, messages.LOST)
     if at_current is not None and at_current.outcome is Outcome.UNDECIDABLE:
         return result(Response.UNDETERMINED, messages.PR_NEEDS_P0)
+    if first is not None:
+        return result(Response.LOST, messages.LOST)
     if as_of < t0 + days(rules.nr_due_days):
         return result(Response.NOT_YET_DUE, messages.NOT_YET_DUE)
     if at_current is None or current.date < t0 + days(rules.nr_min_p_days):

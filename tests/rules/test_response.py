@@ -95,6 +95,30 @@ def test_no_response_requires_no_cr_or_pr_at_any_point_after_t0() -> None:
     assert "upcr" in assessment.suggestions
 
 
+@pytest.mark.parametrize(
+    ("as_of", "status"), [(150, Status.ACTIVE), (200, Status.INSUFFICIENT_DATA)]
+)
+def test_response_is_not_lost_while_a_partial_response_is_undecidable_without_p0(
+    as_of: int, status: Status
+) -> None:
+    # CR at day 30 needs no P0; the current 0.8 could still be a PR (P0 unknown), so it is
+    # not "neither CR nor PR" (§4 lost response) but an undecidable PR (§8)
+    rec = record(mmf(0, 400), p(30, 0.3), p(140, 0.8), as_of=as_of)
+    assessment = run(rec)
+    assert assessment.value("P0") is None
+    assert assessment.response is Response.UNDETERMINED
+    assert assessment.response_lost is False
+    assert assessment.status is status
+    assert messages.PR_NEEDS_P0 in assessment.caveats
+    assert messages.RESPONSE_LOST not in assessment.caveats
+
+
+def test_response_is_lost_without_p0_once_the_current_p_is_at_least_3() -> None:
+    # ≥ 3.0 is never a PR, so with or without P0 the CR reached at day 30 is lost
+    rec = record(mmf(0, 400), p(30, 0.3), p(140, 3.0), as_of=150)
+    assert run(rec).response is Response.LOST
+
+
 def test_lost_response_is_reported_before_six_months() -> None:
     rec = record(mmf(0, 400), p(0, 1.2), p(30, 0.4), p(60, 0.8), as_of=70)
     assessment = run(rec)
