@@ -389,7 +389,7 @@ def build_trend(
         {
             "value": limits.partial_below,
             "label": f"{_fmt(limits.partial_below)} g/g",
-            "short": _fmt(limits.partial_below),
+            "short": f"{_fmt(limits.partial_below)} g/g",
             "kind": "partial-ceiling",
         },
     ]

@@ -3,6 +3,8 @@ alternatives, keyboard access, no horizontal scrolling in a ~350 px side panel, 
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from playwright.sync_api import Page
 
@@ -104,3 +106,35 @@ def test_print_hides_controls_and_keeps_banner_charts_and_table(
     pdf = page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
     page.emulate_media(media="screen")
+
+
+def test_date_ticks_name_the_year_never_a_two_digit_one(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    page.set_viewport_size(SIDE_PANEL)
+    open_trend(page, f"{demo_server}/demo/patients/ln-demo-09/trend")  # spans 2025 to 2026
+    for canvas_id in ("chart-proteinuria", "chart-secondary"):
+        labels: list[str] = page.evaluate(
+            f"Chart.getChart(document.getElementById('{canvas_id}'))"
+            ".scales.x.ticks.map(t => t.label)"
+        )
+        assert re.fullmatch(r"[A-Z][a-z]{2} 20\d\d", labels[0])
+        assert any(label.endswith(" 2026") for label in labels[1:])  # where the year changes
+        assert not [label for label in labels if re.fullmatch(r"[A-Z][a-z]{2} \d\d", label)]
+
+
+def test_threshold_labels_get_their_margin_when_the_panel_is_widened(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    page.set_viewport_size(SIDE_PANEL)
+    open_trend(page, f"{demo_server}/demo/patients/ln-demo-09/trend")
+    margin = (
+        "(() => { const c = Chart.getChart(document.getElementById('chart-proteinuria'));"
+        " return c.width - c.chartArea.right; })()"
+    )
+    assert page.evaluate(margin) < 20  # side panel: labels are in the legend only
+
+    page.set_viewport_size(DESKTOP)
+    page.wait_for_function(f"{margin} >= 50")

@@ -54,7 +54,7 @@ def test_threshold_lines_are_the_profile_values_and_half_of_p0() -> None:
     lines = {line["kind"]: line["value"] for line in trend["proteinuria"]["lines"]}
     assert lines == {"complete": 0.5, "partial-ceiling": 3.0, "partial-fraction": 2.0}
     labels = [(line["label"], line["short"]) for line in trend["proteinuria"]["lines"]]
-    assert labels == [("CR < 0.5", "CR 0.5"), ("3 g/g", "3"), ("50 % of P0 (2)", "50% P0")]
+    assert labels == [("CR < 0.5", "CR 0.5"), ("3 g/g", "3 g/g"), ("50 % of P0 (2)", "50% P0")]
     assert trend["proteinuria"]["p0"] == 4.0
 
 

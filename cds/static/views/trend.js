@@ -56,18 +56,25 @@
   };
 
   var Y_AXIS_WIDTH = 56;
-  // From this width on, threshold lines get short labels in a right margin (outside the
-  // plot, so they never cover a point); narrower, the legend alone explains them.
+  // From this chart width on, threshold lines get short labels in a right margin (outside
+  // the plot, so they never cover a point); narrower, the legend alone explains them. Decided
+  // per draw, so a panel that is resized (EHR side panel dragged wider) gains or loses them.
   var INLINE_LABEL_MIN_WIDTH = 480;
   var LABEL_MARGIN = 52;
-  var panelWidth = (document.querySelector(".charts") || document.body).clientWidth;
-  var inlineLabels = panelWidth >= INLINE_LABEL_MIN_WIDTH;
+  function inlineLabels(chart) { return chart.width >= INLINE_LABEL_MIN_WIDTH; }
   var DAY = 86400000;
   var MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
-  function tickLabel(ms) {
+  // "Mar 2025" on the first tick and wherever the year changes, else "May": never "Mar 25",
+  // which reads as the 25th of March.
+  function tickLabel(ms, index, ticks) {
     var d = new Date(ms);
-    return MONTHS[d.getUTCMonth()] + " " + String(d.getUTCFullYear()).slice(2);
+    var label = MONTHS[d.getUTCMonth()];
+    var previous = index > 0 && ticks[index - 1] ? new Date(ticks[index - 1].value) : null;
+    if (!previous || previous.getUTCFullYear() !== d.getUTCFullYear()) {
+      label += " " + d.getUTCFullYear();
+    }
+    return label;
   }
   function fmt(value) {
     if (value === null || value === undefined) { return ""; }
@@ -79,7 +86,7 @@
     var span = trend.x_max - trend.x_min;
     var months = span / (30.44 * DAY);
     var width = axis.chart.width || 350;
-    var maxTicks = Math.max(2, Math.floor(width / 70));
+    var maxTicks = Math.max(2, Math.floor(width / 75));
     var steps = [1, 2, 3, 4, 6, 12, 24, 36, 60];
     var step = steps[steps.length - 1];
     for (var i = 0; i < steps.length; i += 1) {
@@ -111,7 +118,7 @@
         color: C.muted,
         autoSkip: false,
         maxRotation: 0,
-        callback: function (value) { return tickLabel(value); }
+        callback: function (value, index, ticks) { return tickLabel(value, index, ticks); }
       },
       border: { color: C.grid }
     };
@@ -120,14 +127,16 @@
   function fixedWidth(scale) { scale.width = Y_AXIS_WIDTH; }
 
   // Draws vertical markers (T0, milestones, as-of), horizontal threshold lines and the eGFR
-  // band. Options per chart: {hlines: [...], band: {...}, labels: bool}.
+  // band under the data, and their labels over it (a course bar or a point never hides a
+  // label). Options per chart: {hlines: [...], band: {...}, labels: bool}.
   var markers = {
     id: "lnMarkers",
     beforeDatasetsDraw: function (chart, _args, opts) {
       var area = chart.chartArea;
       var ctx = chart.ctx;
       var y = chart.scales.y;
-      var inline = inlineLabels;
+      var inline = inlineLabels(chart);
+      chart.$lnPending = [];
       chart.$lnLabels = [];
       chart.$lnRightLabels = [];
       ctx.save();
@@ -143,17 +152,38 @@
         drawHLine(chart, line.value, line.colour, line.dash, inline ? line.short : null);
       });
       // as-of: thin grey line at the right end of the data
-      drawVLine(chart, trend.t_as_of, C.muted, [1, 3], opts.asOfLabel ? "as of" : null, "top");
+      drawVLine(chart, trend.t_as_of, C.muted, [1, 3], null);  // in the legend
       trend.milestones.forEach(function (m) {
         var col = m.event.toLowerCase() === "flare" ? C.flare : C.milestone;
-        drawVLine(chart, m.t, col, [4, 3], opts.labels ? m.event : null, "top");
+        drawVLine(chart, m.t, col, [4, 3], opts.labels ? m.event : null);
       });
       if (trend.index) {
-        drawVLine(chart, trend.index.t, C.t0, [6, 3], opts.labels ? "T0" : null, "top", 2);
+        drawVLine(chart, trend.index.t, C.t0, [6, 3], opts.labels ? "T0" : null, 2);
       }
+      ctx.restore();
+    },
+    afterDatasetsDraw: function (chart) {
+      var ctx = chart.ctx;
+      ctx.save();
+      (chart.$lnPending || []).forEach(function (label) {
+        ctx.font = label.font;
+        ctx.textAlign = label.align;
+        ctx.textBaseline = label.baseline;
+        // A white halo keeps the text readable over a bar, a line or a grid line.
+        ctx.lineJoin = "round";
+        ctx.lineWidth = 3;
+        ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+        ctx.strokeText(label.text, label.x, label.y);
+        ctx.fillStyle = label.colour;
+        ctx.fillText(label.text, label.x, label.y);
+      });
       ctx.restore();
     }
   };
+
+  function queueLabel(chart, label) {
+    (chart.$lnPending || (chart.$lnPending = [])).push(label);
+  }
 
   function drawHLine(chart, value, col, dash, label) {
     var y = chart.scales.y;
@@ -169,25 +199,23 @@
     ctx.moveTo(area.left, py);
     ctx.lineTo(area.right, py);
     ctx.stroke();
+    ctx.restore();
     if (label) {
-      ctx.setLineDash([]);
-      ctx.font = "11px system-ui, sans-serif";
-      ctx.textAlign = "left";
-      ctx.textBaseline = "middle";
       var placed = chart.$lnRightLabels || (chart.$lnRightLabels = []);
       var ly = py;
       while (placed.some(function (q) { return Math.abs(q - ly) < 12; })) { ly -= 12; }
       placed.push(ly);
-      ctx.fillStyle = col;
-      ctx.fillText(label, area.right + 5, ly);
+      queueLabel(chart, {
+        text: label, x: area.right + 5, y: ly, colour: col,
+        font: "11px system-ui, sans-serif", align: "left", baseline: "middle"
+      });
     }
-    ctx.restore();
   }
 
   // Labels of vertical lines closer than this (px) are staggered so they stay readable.
   var LABEL_GAP = 30;
 
-  function drawVLine(chart, t, col, dash, label, where, width) {
+  function drawVLine(chart, t, col, dash, label, width) {
     var x = chart.scales.x;
     var area = chart.chartArea;
     if (t < x.min || t > x.max) { return; }
@@ -201,23 +229,20 @@
     ctx.moveTo(px, area.top);
     ctx.lineTo(px, area.bottom);
     ctx.stroke();
+    ctx.restore();
     if (label) {
-      ctx.setLineDash([]);
-      ctx.font = "bold 11px system-ui, sans-serif";
-      ctx.textAlign = px > area.right - 30 ? "right" : "left";
-      ctx.textBaseline = where === "bottom" ? "bottom" : "top";
-      ctx.fillStyle = col;
-      var ty = where === "bottom" ? area.bottom - 2 : area.top + 2;
+      var align = px > area.right - 30 ? "right" : "left";
       var placed = chart.$lnLabels || (chart.$lnLabels = []);
       var row = 0;
       while (placed.some(function (q) { return q.row === row && Math.abs(q.x - px) < LABEL_GAP; })) {
         row += 1;
       }
       placed.push({ x: px, row: row });
-      ty += where === "bottom" ? -13 * row : 13 * row;
-      ctx.fillText(label, ctx.textAlign === "right" ? px - 3 : px + 3, ty);
+      queueLabel(chart, {
+        text: label, x: align === "right" ? px - 3 : px + 3, y: area.top + 2 + 13 * row,
+        colour: col, font: "bold 11px system-ui, sans-serif", align: align, baseline: "top"
+      });
     }
-    ctx.restore();
   }
 
   Chart.register(markers);
@@ -230,7 +255,11 @@
     maintainAspectRatio: false,
     animation: false,
     devicePixelRatio: Math.max(window.devicePixelRatio || 1, 2),
-    layout: { padding: { right: inlineLabels ? LABEL_MARGIN : 8, top: 4 } },
+    layout: {
+      padding: function (context) {
+        return { right: inlineLabels(context.chart) ? LABEL_MARGIN : 8, top: 4 };
+      }
+    },
     plugins: { legend: { display: false } }
   };
 
@@ -275,7 +304,7 @@
     },
     options: merge(common, {
       scales: {
-        x: xScale(false),
+        x: xScale(true),
         y: {
           min: 0,
           suggestedMax: pMax * 1.12,
@@ -383,7 +412,7 @@
       },
       plugins: {
         legend: { display: false },
-        lnMarkers: { labels: false, asOfLabel: true },
+        lnMarkers: { labels: false },
         tooltip: {
           callbacks: {
             title: function (items) { return items[0].dataset.course.name; },
