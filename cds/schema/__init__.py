@@ -20,8 +20,21 @@ from cds.schema.invariants import (
     empty_value_violations,
     feedback_violations,
     request_violations,
+    request_warnings,
     response_violations,
 )
+
+__all__ = [
+    "SCHEMAS",
+    "SchemaViolationError",
+    "load_schema",
+    "request_warnings",
+    "schema_problems",
+    "validate_discovery",
+    "validate_feedback",
+    "validate_request",
+    "validate_response",
+]
 
 SCHEMAS = ("discovery", "request", "response", "feedback")
 

@@ -1,8 +1,10 @@
 """The HL7 CDS Hooks invariants (3.0 ballot FSH, `invariants/*.fsh`) checked in code.
 
-Each function returns the violations found, as `"<id>: <where>: <what>"` strings. These
-complement the JSON Schemas: a schema says what shape is allowed, the invariants say which
-combinations are (the FHIRPath of each is quoted in its docstring).
+Each function returns the violations found, as `"<id>: <where>: <what>"` strings; the one
+warning-severity request invariant (cds-r-2) is reported by `request_warnings` and does not
+make a request invalid. These complement the JSON Schemas: a schema says what shape is
+allowed, the invariants say which combinations are (the FHIRPath of each is quoted in its
+docstring).
 """
 
 from __future__ import annotations
@@ -17,6 +19,18 @@ def request_violations(request: Mapping[str, Any]) -> list[str]:
     """cds-r-1: `fhirAuthorization.exists() implies fhirServer.exists()`."""
     if "fhirAuthorization" in request and "fhirServer" not in request:
         return ["cds-r-1: fhirAuthorization is present but fhirServer is not"]
+    return []
+
+
+def request_warnings(request: Mapping[str, Any]) -> list[str]:
+    """cds-r-2 (severity warning), on `fhirAuthorization`:
+    `scope.contains('patient/') implies patient.exists()`."""
+    authorization = request.get("fhirAuthorization")
+    if not isinstance(authorization, Mapping):
+        return []
+    scope = authorization.get("scope")
+    if isinstance(scope, str) and "patient/" in scope and "patient" not in authorization:
+        return ["cds-r-2: fhirAuthorization grants patient/ scopes but names no patient"]
     return []
 
 

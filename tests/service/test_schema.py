@@ -15,6 +15,7 @@ from cds.schema import (
     SCHEMAS,
     SchemaViolationError,
     load_schema,
+    request_warnings,
     validate_discovery,
     validate_feedback,
     validate_request,
@@ -125,6 +126,20 @@ def test_request_without_fhir_server_but_with_authorization_breaks_cds_r_1() -> 
     request = _example("binary-CDSHooksRequestPV.json")
     del request["fhirServer"]
     assert "cds-r-1" in _problems(validate_request, request)
+
+
+def test_patient_scopes_without_patient_is_a_cds_r_2_warning_not_an_error() -> None:
+    """cds-r-2 has severity warning: reported, but the request stays valid."""
+    request = _example("binary-CDSHooksRequestPV.json")
+    request["fhirAuthorization"]["scope"] = "patient/Observation.read patient/Patient.read"
+    request["fhirAuthorization"].pop("patient", None)
+    validate_request(request)
+    assert [w.split(":")[0] for w in request_warnings(request)] == ["cds-r-2"]
+    request["fhirAuthorization"]["patient"] = "123"
+    assert request_warnings(request) == []
+    request["fhirAuthorization"]["scope"] = "user/Observation.read"
+    del request["fhirAuthorization"]["patient"]
+    assert request_warnings(request) == []
 
 
 def test_request_with_unknown_fields_is_accepted() -> None:
