@@ -1,7 +1,8 @@
 """Medication records and courses (clinical.md §2 "Medications").
 
-MedicationRequest (active, completed, stopped, on-hold), MedicationStatement (active,
-completed, stopped) and MedicationAdministration (completed) of the five drug classes
+MedicationRequest (active, completed, stopped, on-hold; not `doNotPerform`),
+MedicationStatement (active, completed, stopped) and MedicationAdministration (completed)
+of the five drug classes
 become `MedicationRecord`s with a resolved start and end; same-class records no more than
 90 days apart (from the running end to the next start) join one `Course`.
 """
@@ -285,6 +286,9 @@ def _records_of(
     status = resource.get("status")
     if not isinstance(status, str) or status not in COUNTED_STATUSES[rtype]:
         notes.append(note("medication-status", source))
+        return []
+    if resource.get("doNotPerform") is True:  # a prohibition, not treatment
+        notes.append(note("medication-do-not-perform", source))
         return []
     span = record_span(resource, status, as_of, source, notes)
     if span is None:

@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "ln-icd10-n085-without-m321": "N08.5 is LN only with an ICD-10 M32.1 coding; not counted.",
     # medications
     "medication-status": "The medication record's status does not count; it was ignored.",
+    "medication-do-not-perform": "The request forbids the medication (doNotPerform); ignored.",
     "medication-unresolved": "A medicationReference could not be resolved to a Medication.",
     "medication-no-start": "The medication record has no usable start date; it was ignored.",
     "medication-end-before-start": "The medication record ends before it starts; read as one day.",

@@ -141,6 +141,7 @@ def test_dose_count(record: PatientRecord, rid: str, count: int) -> None:
     ("rid", "reason"),
     [
         ("mmf-draft", {"medication-status"}),
+        ("rituximab-do-not-perform", {"medication-do-not-perform"}),
         ("mmf-statement-intended", {"medication-status"}),
         ("mmf-admin-in-progress", {"medication-status"}),
         ("mmf-unresolved-reference", {"medication-unresolved"}),
