@@ -1,9 +1,11 @@
 """Fixtures for the service tests: a fresh app per test, and a client that checks every reply.
 
-`client` is Flask's test client with one addition: every JSON body the service sends is
-validated on the spot (discovery and hook responses against our CDS Hooks 2.0 schemas and
-the HL7 invariants, error bodies as FHIR R4 OperationOutcomes), so no test can receive a
-malformed response without failing, whatever it asserts itself.
+Every Flask test client in these tests is a `ValidatingClient` (an autouse fixture sets it
+on `Flask` itself, so apps built directly with `create_app` are covered too): every reply
+is checked on the spot (discovery and hook responses must be JSON valid against our CDS
+Hooks 2.0 schemas and the HL7 invariants, errors JSON FHIR R4 OperationOutcomes), so no
+test can receive a malformed response without failing, whatever it asserts itself.
+`test_validating_client.py` checks the checker.
 """
 
 from __future__ import annotations
@@ -51,17 +53,37 @@ class ValidatingClient(FlaskClient):
 
 
 def check_response(response: TestResponse) -> None:
-    if not response.is_json:
-        return
-    body = response.get_json()
-    path = response.request.path
-    if response.status_code == 200 and path == "/cds-services":
-        validate_discovery(body)
-    elif response.status_code == 200 and path.startswith("/cds-services/"):
-        validate_response(body)
-    elif response.status_code >= 400:
-        OperationOutcome.model_validate(body)
+    """Fail unless the reply is one the service may send (see the module doc).
+
+    - any error (4xx/5xx), on any path: a JSON FHIR R4 OperationOutcome without a traceback;
+    - `GET /cds-services`: 200 with a valid discovery document;
+    - `POST /cds-services/{id}`: 200 with a valid CDS Hooks response;
+    - feedback, CORS preflights and the views' pages are left to their own tests.
+    """
+    status, path, method = response.status_code, response.request.path, response.request.method
+    if status >= 400:
+        assert response.is_json, f"{status} answered as {response.mimetype}, not JSON"
+        OperationOutcome.model_validate(response.get_json())
         assert "Traceback" not in response.get_data(as_text=True)
+        return
+    if method not in ("GET", "POST") or not (
+        path == "/cds-services" or path.startswith("/cds-services/")
+    ):
+        return
+    if path.endswith("/feedback"):
+        return
+    assert status == 200, f"{method} {path} answered {status}; CDS Hooks success is 200"
+    assert response.is_json, f"{method} {path} answered as {response.mimetype}, not JSON"
+    if path == "/cds-services":
+        validate_discovery(response.get_json())
+    else:
+        validate_response(response.get_json())
+
+
+@pytest.fixture(autouse=True)
+def _every_app_validates(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every Flask app a service test builds, however it builds it, uses `ValidatingClient`."""
+    monkeypatch.setattr(Flask, "test_client_class", ValidatingClient)
 
 
 def load_prefetch() -> dict[str, Any]:
@@ -140,9 +162,7 @@ def make_config(assessor: RecordingAssessor) -> Callable[..., Config]:
 @pytest.fixture
 def make_app(make_config: Callable[..., Config]) -> Callable[..., Flask]:
     def make(**changes: Any) -> Flask:
-        app = create_app(make_config(**changes))
-        app.test_client_class = ValidatingClient
-        return app
+        return create_app(make_config(**changes))
 
     return make
 
