@@ -20,6 +20,7 @@ from cds.cards.text import TEMPLATES_DIR, build_environment
 from cds.cards.view import CardView, build_view
 from cds.rules import messages
 
+UPCR = messages.UPCR
 SUMMARY_MAX = 139  # CDS Hooks: "<140-character summary"
 CARD_NAMESPACE = uuid.UUID("6f0c1a52-7c1e-4d0b-9a38-2d4c5e7b9f10")  # fixed for LN-CDS
 PROJECT_SYSTEM = "http://example.org/fhir/CodeSystem/ln-cds"  # = fhir_mapping.valuesets.PROJECT
@@ -130,16 +131,17 @@ class CardBuilder:
     def _suggestions(self, a: Assessment, ctx: CardContext, finding: str) -> list[dict[str, Any]]:
         keys = list(a.suggestions)
         if a.flare is not None and not a.flare.confirmed:
-            keys.insert(0, "upcr")  # a possible flare: repeat the test to confirm or refute
+            keys.insert(0, UPCR)  # a possible flare: repeat the test to confirm or refute
         if a.response is Response.LOST:
-            keys.insert(0, "upcr")
+            keys.insert(0, UPCR)
         if not a.function_assessed and a.status not in (Status.POSSIBLE_LN,):
-            keys.append("creatinine")
+            keys.append(messages.CREATININE)
         out: list[dict[str, Any]] = []
-        for key in _ordered_unique(keys):
-            test = ORDERABLE.get(key)
-            if test is None:
-                continue
+        orderable = [k for k in _ordered_unique(keys) if k in ORDERABLE]
+        # CDS Hooks 2.0 isRecommended: "when there are multiple suggestions"; omitted, not false
+        recommended = _confirming(a) if len(orderable) > 1 else frozenset()
+        for key in orderable:
+            test = ORDERABLE[key]
             actions = [
                 {
                     "type": "create",
@@ -156,14 +158,46 @@ class CardBuilder:
                 }
                 for code, display, text in test.tests
             ]
-            out.append(
-                {
-                    "label": test.label,
-                    "uuid": stable_uuid(ctx.hook_instance, finding, "order", key),
-                    "actions": actions,
-                }
-            )
+            suggestion: dict[str, Any] = {
+                "label": test.label,
+                "uuid": stable_uuid(ctx.hook_instance, finding, "order", key),
+            }
+            if key in recommended:
+                suggestion["isRecommended"] = True
+            suggestion["actions"] = actions
+            out.append(suggestion)
         return out
+
+
+def _confirming(a: Assessment) -> frozenset[str]:
+    """The orders that would confirm or refute what the card reports, if anything needs it.
+
+    An unconfirmed flare: repeat the test(s) whose values met the flare rule. A lost
+    response: repeat the proteinuria. Anything else: none stands out among the orders.
+    """
+    if a.flare is not None:  # a confirmed flare needs treatment, not a confirming test
+        if a.flare.confirmed:
+            return frozenset()
+        keys = {_ORDER_FOR_TEST.get(v.test, UPCR) for v in a.flare.evidence}
+        return frozenset(keys or {UPCR})
+    if a.response is Response.LOST:
+        return frozenset({UPCR})
+    return frozenset()
+
+
+# evidence test names (cds.rules.evidence) → the suggestion key that repeats them
+_ORDER_FOR_TEST = {
+    "Urine protein/creatinine ratio (spot)": UPCR,
+    "Urine protein/creatinine ratio (24-h)": UPCR,
+    "Urine protein (24-h)": UPCR,
+    "Urine protein": UPCR,
+    "Serum creatinine": messages.CREATININE,
+    "eGFR": messages.CREATININE,
+    "eGFR (reported)": messages.CREATININE,
+    "Urine RBC per HPF": messages.URINALYSIS,
+    "Urine WBC per HPF": messages.URINALYSIS,
+    "Urine RBC casts": messages.URINALYSIS,
+}
 
 
 def _ordered_unique(keys: Sequence[str]) -> list[str]:

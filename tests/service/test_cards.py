@@ -78,6 +78,57 @@ def test_possible_flare_is_a_warning_that_suggests_repeating_the_upcr(builder: C
     assert "Unconfirmed flare: a single value" in card["detail"]
 
 
+def _recommended(card: dict[str, Any]) -> list[str]:
+    assert all(s.get("isRecommended", True) is True for s in card.get("suggestions", ()))
+    return [s["label"] for s in card.get("suggestions", ()) if "isRecommended" in s]
+
+
+def test_possible_flare_recommends_the_repeat_that_confirms_it(builder: CardBuilder) -> None:
+    """Among several orders, the one that confirms or refutes the flare is recommended."""
+    a = replace(proteinuric_flare(confirmed=False), suggestions=("upcr", "complement"))
+    card = _card(builder, a)
+    assert [s["label"] for s in card["suggestions"]] == [
+        "Order urine protein/creatinine ratio",
+        "Order complement C3 and C4",
+    ]
+    assert _recommended(card) == ["Order urine protein/creatinine ratio"]
+
+
+def test_possible_nephritic_flare_recommends_repeating_the_creatinine(
+    builder: CardBuilder,
+) -> None:
+    flare = nephritic_flare()
+    assert flare.flare is not None
+    possible = replace(
+        flare,
+        flare=replace(flare.flare, confirmed=False, evidence=flare.flare.evidence[-1:]),
+        suggestions=("upcr", "creatinine", "urinalysis"),
+    )
+    assert _recommended(_card(builder, possible)) == ["Order serum creatinine"]
+
+
+def test_lost_response_recommends_repeating_the_upcr(builder: CardBuilder) -> None:
+    lost = replace(
+        status_assessment(Status.NO_RESPONSE), response=Response.LOST, suggestions=("complement",)
+    )
+    assert _recommended(_card(builder, lost)) == ["Order urine protein/creatinine ratio"]
+
+
+@pytest.mark.parametrize(
+    "assessment",
+    [
+        pytest.param(replace(proteinuric_flare(confirmed=True), suggestions=("upcr", "complement")),
+                     id="confirmed-flare"),
+        pytest.param(status_assessment(Status.ACTIVE), id="monitoring-orders"),
+        pytest.param(proteinuric_flare(confirmed=False), id="one-suggestion-only"),
+    ],
+)  # fmt: skip
+def test_no_suggestion_is_recommended_without_one_that_confirms_among_several(
+    builder: CardBuilder, assessment: Any
+) -> None:
+    assert _recommended(_card(builder, assessment)) == []
+
+
 def test_nephritic_flare_summary_names_creatinine(builder: CardBuilder) -> None:
     card = _card(builder, nephritic_flare())
     assert card["summary"] == (
