@@ -140,6 +140,9 @@ def build_egfr_series(
             computed=False,
             equation=methods.get(m.code, "reported"),
             sources=(m.source,),
+            reported_value=m.reported_value,
+            reported_unit=m.reported_unit,
+            comparator=m.comparator,
         )
     for code in sorted(missing):
         notes.append(note(code))

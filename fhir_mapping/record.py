@@ -126,6 +126,10 @@ class EgfrPoint:
     sources: tuple[Source, ...]  # creatinine (+ height) used, or the reported eGFR Observation
     creatinine_mg_dl: float | None = None
     age_years: int | None = None
+    # a reported point: the value, unit and comparator exactly as the lab wrote them
+    reported_value: str | None = None
+    reported_unit: str | None = None
+    comparator: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -69,13 +69,20 @@ def measurement_used(label: str, m: Measurement, detail: str | None = None) -> V
 
 def egfr_used(label: str, point: EgfrPoint) -> ValueUsed:
     how = "computed" if point.computed else "reported"
+    if point.reported_value:  # a lab's eGFR: exactly as written (84.9 is not 85; ">90")
+        value = point.reported_value
+        if point.comparator and not value.startswith(point.comparator):
+            value = f"{point.comparator}{value}"
+        shown = f"{value} {point.reported_unit or ''}".strip()
+    else:  # computed here from a creatinine: rounded, as labs report eGFR
+        shown = f"{point.value:.0f} {EGFR_UNIT}"
     return ValueUsed(
         label=label,
         test="eGFR",
         date=point.date,
         value=point.value,
         unit=EGFR_UNIT,
-        reported=f"{point.value:.0f} {EGFR_UNIT}",
+        reported=shown,
         sources=tuple(s.reference for s in point.sources),
         detail=f"{how}: {point.equation}",
     )

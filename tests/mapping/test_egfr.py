@@ -164,6 +164,29 @@ def test_dates_without_creatinine_take_the_reported_egfr_and_get_a_mixing_note()
     assert "egfr-mixed-equations" in {n.code for n in record.notes}
 
 
+def test_reported_point_keeps_the_value_unit_and_comparator_as_written() -> None:
+    gfr = reported("e1", "2024-04-01", 90)
+    gfr["valueQuantity"] = {
+        "value": 90,
+        "comparator": ">",
+        "unit": "mL/min/1.73 m2",
+        "system": UCUM,
+        "code": "mL/min/{1.73_m2}",
+    }
+    (point,) = build(patient(), gfr).egfr
+    assert (point.value, point.reported_value, point.reported_unit, point.comparator) == (
+        90,
+        "90",
+        "mL/min/1.73 m2",
+        ">",
+    )
+
+
+def test_computed_point_has_no_reported_value() -> None:
+    (point,) = build(patient(), scr("s1", "2024-03-01", 1.2)).egfr
+    assert (point.reported_value, point.reported_unit, point.comparator) == (None, None, None)
+
+
 def test_one_equation_throughout_gets_no_mixing_note() -> None:
     record = build(patient(), scr("s1", "2024-03-01", 1.2), scr("s2", "2024-04-01", 1.3))
     assert "egfr-mixed-equations" not in {n.code for n in record.notes}

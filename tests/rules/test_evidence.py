@@ -9,7 +9,7 @@ import time_machine
 
 from cds.assessment import Status
 from cds.rules import messages
-from fhir_mapping.record import Note, PatientRecord, ProteinuriaKind, Series
+from fhir_mapping.record import EgfrPoint, Note, PatientRecord, ProteinuriaKind, Series, Source
 from tests.rules.builders import (
     c3,
     criterion,
@@ -74,6 +74,37 @@ def test_reported_value_keeps_the_comparator_and_the_lab_unit() -> None:
     assert current is not None
     assert current.reported == "<10 mg/mmol"
     assert current.test == "Urine protein/creatinine ratio (spot)"
+
+
+def test_reported_egfr_is_shown_as_the_lab_wrote_it() -> None:
+    # §10: values "as reported"; 84.9 must not read as 85 next to an 85 % threshold, and a
+    # ">90" keeps its comparator
+    baseline = EgfrPoint(
+        date=day(-3),
+        value=100.0,
+        computed=False,
+        equation="CKD-EPI 2021",
+        sources=(Source("Observation", "e0"),),
+        reported_value="100",
+        reported_unit="mL/min/1.73m2",
+        comparator=">=",
+    )
+    now = EgfrPoint(
+        date=day(200),
+        value=84.9,
+        computed=False,
+        equation="CKD-EPI 2021",
+        sources=(Source("Observation", "e1"),),
+        reported_value="84.9",
+        reported_unit="mL/min/1.73m2",
+    )
+    assessment = run(record(mmf(0, 400), p(-3, 3.0), baseline, p(200, 0.3), now, as_of=210))
+    egfr0, current = assessment.value("eGFR0"), assessment.value("eGFR")
+    assert egfr0 is not None
+    assert current is not None
+    assert egfr0.reported == ">=100 mL/min/1.73m2"
+    assert (current.reported, current.value) == ("84.9 mL/min/1.73m2", 84.9)
+    assert current.detail == "reported: CKD-EPI 2021"
 
 
 def test_spot_ratio_is_flagged() -> None:
