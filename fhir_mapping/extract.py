@@ -26,8 +26,16 @@ from fhir_mapping.medications import (
     supplied_medications,
 )
 from fhir_mapping.notes import note
-from fhir_mapping.record import Demographics, Note, PatientRecord, Series, Source
-from fhir_mapping.valuesets import OBSERVATION_CODES
+from fhir_mapping.record import (
+    Demographics,
+    Measurement,
+    Note,
+    PatientRecord,
+    ProteinuriaKind,
+    Series,
+    Source,
+)
+from fhir_mapping.valuesets import OBSERVATION_CODES, UNIT_GROUPS
 
 _EGFR_METHODS: dict[str, str] = {
     o.code: o.method for o in OBSERVATION_CODES.values() if o.method is not None
@@ -148,6 +156,7 @@ def build_record(
     measurements = extract_measurements(
         observations, as_of, notes, belongs=belongs, subject_reference=f"Patient/{patient_id}"
     )
+    notes.extend(_approximation_notes(measurements.get(Series.PROTEINURIA, ())))
     egfr = build_egfr_series(
         measurements.get(Series.CREATININE, ()),
         measurements.get(Series.EGFR_REPORTED, ()),
@@ -177,6 +186,25 @@ def build_record(
         courses=build_courses(records),
         notes=tuple(notes),
     )
+
+
+def _approximation_notes(proteinuria: Iterable[Measurement]) -> list[Note]:
+    """One record-level note per approximation the proteinuria series relies on (§2, §10):
+    a 24-h protein in g/24 h counted as g/g, and a molar ratio (mg/mmol) read as g/g by the
+    guidelines' ÷ 100 convention rather than the chemical factor 113.12."""
+    codes: list[str] = []
+    ratio_units = UNIT_GROUPS["protein_ratio"]
+    for m in proteinuria:
+        if m.kind is ProteinuriaKind.PROTEIN_24H:
+            code = "proteinuria-24h-as-ratio"
+        else:
+            conversion = ratio_units.lookup(m.reported_unit) if m.reported_unit else None
+            if conversion is None or "mol" not in conversion.unit:
+                continue
+            code = "proteinuria-molar-ratio-convention"
+        if code not in codes:
+            codes.append(code)
+    return [note(code) for code in sorted(codes)]
 
 
 def _unique(resources: list[JsonObject], notes: list[Note]) -> list[JsonObject]:

@@ -42,6 +42,14 @@ MESSAGES: dict[str, str] = {
         "A proteinuria measurement of higher priority (24-h UPCR, 24-h protein, spot UPCR) "
         "exists on the same day and was used instead."
     ),
+    "proteinuria-24h-as-ratio": (
+        "A 24-hour urine protein in g/24 h was counted as a protein/creatinine ratio in g/g "
+        "(as KDIGO does); this is an approximation."
+    ),
+    "proteinuria-molar-ratio-convention": (
+        "A protein/creatinine ratio in mg/mmol was read as g/g by dividing by 100, the "
+        "guidelines' convention (50 mg/mmol = 0.5 g/g), not the chemical factor 113.12."
+    ),
     # eGFR
     "egfr-no-birthdate": "eGFR was not computed from creatinine: no birthDate.",
     "egfr-no-sex": "eGFR was not computed for an adult: gender is not male or female.",

@@ -145,3 +145,40 @@ def test_ten_thousand_observations_map_quickly() -> None:
     assert len(record.series(Series.PROTEINURIA)) == 2000
     assert len(record.egfr) == 2000
     assert elapsed < 5.0
+
+
+@pytest.mark.parametrize(
+    ("code", "unit", "approximation"),
+    [
+        ("2889-4", "g/(24.h)", "proteinuria-24h-as-ratio"),
+        ("2889-4", "mg/24h", "proteinuria-24h-as-ratio"),
+        ("2890-2", "mg/mmol", "proteinuria-molar-ratio-convention"),
+        ("34366-5", "mg/mmol{creat}", "proteinuria-molar-ratio-convention"),
+    ],
+)
+def test_proteinuria_approximations_are_noted_once_for_the_record(
+    code: str, unit: str, approximation: str
+) -> None:
+    # §2 counts a 24-h protein in g/24 h as g/g and reads mg/mmol ÷ 100 (not ÷ 113.12);
+    # §10 asks that approximations be noted
+    resources = [
+        PATIENT,
+        observation("o1", "2024-01-01", code, 300.0, unit),
+        observation("o2", "2024-03-01", code, 200.0, unit),
+    ]
+    record = build_record(resources, as_of=AS_OF)
+    assert [n.code for n in record.notes] == [approximation]
+    assert record.notes[0].source is None
+
+
+@pytest.mark.parametrize(
+    ("code", "unit"), [("2890-2", "g/g"), ("2890-2", "mg/g"), ("13801-6", "mg/mg")]
+)
+def test_mass_ratios_need_no_approximation_note(code: str, unit: str) -> None:
+    record = build_record([PATIENT, observation("o1", "2024-01-01", code, 0.4, unit)], as_of=AS_OF)
+    assert record.notes == ()
+
+
+def test_approximation_is_not_noted_for_results_after_as_of() -> None:
+    resources = [PATIENT, observation("o1", "2024-01-01", "2889-4", 1.0, "g/(24.h)")]
+    assert build_record(resources, as_of=date(2023, 12, 31)).notes == ()
