@@ -1,6 +1,6 @@
 """The index date T0 (clinical.md §3): start of the current induction run, or a diagnosis.
 
-Induction courses (MPAA, CYC, CNI, biologic) less than 90 days apart form a *run*; T0 is
+Induction courses (MPAA, CYC, CNI, biologic) at most 90 days apart form a *run*; T0 is
 the start of the most recent run starting ≤ as_of. A later course in the run that follows
 a flare re-treats a new episode, so T0 moves to that course's start (responses are timed
 from the treatment of the current episode). A lupus nephritis Condition dated more than 90
