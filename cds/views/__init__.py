@@ -2,7 +2,7 @@
 
 `register_views(app, config)` is the one call the app factory makes. The Flask-side modules
 are imported inside it, so importing `cds.views.trend` (pure) or `cds.views.urls` (the URL
-rules the cards use) stays light.
+paths) stays light.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from cds.views.settings import ViewsSettings, smart_settings_from_env
-from cds.views.urls import DEMO_TREND_PATH, SMART_LAUNCH_PATH, trend_link_url
+from cds.views.urls import DEMO_TREND_PATH, SMART_LAUNCH_PATH
 
 if TYPE_CHECKING:
     from flask import Blueprint, Flask
@@ -27,7 +27,6 @@ __all__ = [
     "demo_backend",
     "register_views",
     "settings_from_config",
-    "trend_link_url",
 ]
 
 
@@ -57,6 +56,7 @@ def demo_backend(*, hook_auth: bool) -> DemoBackend:
     from cds.datasources.demo import DemoDataSource  # noqa: PLC0415
     from cds.demo import DEMO_AS_OF, load_cohort  # noqa: PLC0415
     from cds.views.blueprint import DemoBackend  # noqa: PLC0415
+    from cds.views.demo_issuer import DemoEhrIssuer  # noqa: PLC0415
 
     source = DemoDataSource()
     stories = {p.id: p.story for p in load_cohort()}
@@ -66,6 +66,8 @@ def demo_backend(*, hook_auth: bool) -> DemoBackend:
         as_of=DEMO_AS_OF,
         hook_auth=hook_auth,
         stories=stories,
+        # With hook authentication on, the demo EHR signs its calls like an EHR does.
+        issuer=DemoEhrIssuer.generate() if hook_auth else None,
     )
 
 

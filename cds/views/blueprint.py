@@ -12,6 +12,8 @@ Routes (all HTML pages send `Cache-Control: no-store` and a same-origin-only CSP
 | `GET /demo/patients/<id>/trend` | demo mode | trend view of a cohort patient |
 | `GET /demo/fhir/<query>` | demo mode | read-only FHIR facade over the cohort |
 | `POST /demo/markdown` | demo mode | card markdown → safe HTML for the demo EHR |
+| `GET /demo/ehr/jwks.json` | demo mode, auth on | the demo EHR's public signing key |
+| `POST /demo/ehr/token` | demo mode, auth on | a signed CDS Hooks client JWT for one hook call |
 """
 
 from __future__ import annotations
@@ -47,6 +49,13 @@ from cds.views.analysis import (
     PatientView,
     fetch_patient_resources,
     patient_header,
+)
+from cds.views.demo_issuer import (
+    ISSUER_PATH,
+    JWKS_PATH,
+    TOKEN_PATH,
+    DemoEhrIssuer,
+    signable_path,
 )
 from cds.views.markdown import render_markdown
 from cds.views.session_store import SessionStore
@@ -95,8 +104,10 @@ class DemoBackend:
     source: PatientDataSource
     patient_ids: tuple[str, ...]
     as_of: date
-    hook_auth: bool = False  # True when the hook endpoint verifies JWTs (demo cannot sign)
+    hook_auth: bool = False  # True when the hook endpoint verifies JWTs
     stories: Mapping[str, str] = field(default_factory=dict)  # synthetic case summaries
+    # The demo EHR's signing key: set when hook_auth is on, so the page signs like an EHR.
+    issuer: DemoEhrIssuer | None = None
 
 
 def _error_page(message: str, status: int) -> tuple[str, int]:
@@ -165,6 +176,13 @@ def create_views_blueprint(
             bp, settings=settings, demo=demo, analyser=analyse, render_trend=render_trend
         )
     return bp
+
+
+def public_base(settings: ViewsSettings) -> str:
+    """Our base URL as browsers and EHRs reach it: `LNCDS_PUBLIC_URL`, else the request's."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    return request.host_url.rstrip("/")
 
 
 def external_url(settings: ViewsSettings, endpoint: str, **values: Any) -> str:
@@ -331,6 +349,7 @@ def _add_demo_routes(
         outcome = demo.source.fetch({"p": f"Patient/{patient_id}"}, budget_seconds=5.0)
         resources = outcome.results["p"].resources if "p" in outcome.results else ()
         header = patient_header(resources, patient_id, demo.as_of)
+        base = public_base(settings)
         return render_template(
             "views/demo_ehr.html",
             header=header,
@@ -338,6 +357,9 @@ def _add_demo_routes(
             service_id=SERVICE_ID,
             user_id=DEMO_USER_ID,
             hook_auth=demo.hook_auth,
+            signs=demo.issuer is not None,
+            issuer=base + ISSUER_PATH,
+            jku=base + JWKS_PATH,
             fhir_base=external_url(settings, "views.demo_fhir_root").rstrip("/"),
             discovery_url="/cds-services",
         )
@@ -375,6 +397,9 @@ def _add_demo_routes(
         status, body = demo_fhir.answer(demo.source, relative, base_url=base)
         return _fhir_response(status, body)
 
+    if demo.issuer is not None:
+        _add_demo_issuer_routes(bp, settings=settings, issuer=demo.issuer)
+
     @bp.post("/demo/markdown")
     def demo_markdown() -> Any:
         payload = request.get_json(silent=True)
@@ -382,6 +407,27 @@ def _add_demo_routes(
         if not isinstance(text, str):
             return jsonify({"error": 'send {"markdown": "..."}'}), 400
         return jsonify({"html": render_markdown(text)})
+
+
+def _add_demo_issuer_routes(
+    bp: Blueprint, *, settings: ViewsSettings, issuer: DemoEhrIssuer
+) -> None:
+    """The demo EHR as a JWT issuer (cds.views.demo_issuer): its JWK Set and its signer."""
+
+    @bp.get(JWKS_PATH)
+    def demo_ehr_jwks() -> Any:
+        return jsonify(issuer.jwks())
+
+    @bp.post(TOKEN_PATH)
+    def demo_ehr_token() -> Any:
+        # JSON only (a cross-site page cannot send it without a CORS preflight we refuse).
+        payload = request.get_json(silent=True)
+        path = signable_path(payload.get("path") if isinstance(payload, dict) else None)
+        if path is None:
+            return jsonify({"error": 'send {"path": "/cds-services/<id>[/feedback]"}'}), 400
+        base = public_base(settings)
+        token = issuer.sign(issuer=base + ISSUER_PATH, audience=base + path, jku=base + JWKS_PATH)
+        return jsonify({"token": token})
 
 
 def _fhir_response(status: int, body: dict[str, Any]) -> Response:

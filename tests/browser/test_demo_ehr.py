@@ -4,12 +4,18 @@ CDS Hooks Sandbox renders them, and each control can be reached and used from th
 from __future__ import annotations
 
 import json
+import threading
+from collections.abc import Iterator
 
+import jwt
 import pytest
 from playwright.sync_api import Page, Request
+from werkzeug.serving import make_server
 
 from cds.demo import CohortPatient, load_cohort
-from tests.browser.conftest import DESKTOP, WatchedPage, save_screenshot
+from cds.web.app import config_from_env, create_app
+from tests.browser.conftest import DESKTOP, WatchedPage, _require_chromium, save_screenshot
+from tests.infra import free_port
 
 pytestmark = pytest.mark.browser
 
@@ -165,3 +171,65 @@ def test_patient_list_then_chart_screenshots(watched: WatchedPage, demo_server: 
         open_chart(page, demo_server, patient_id)
         page.locator(".cds-card__detail p").first.wait_for()
         save_screenshot(page, f"{patient_id}-demo-ehr-card", until=".cds-card__dismiss")
+
+
+@pytest.fixture(scope="module")
+def signed_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The real app in demo mode with hook authentication ON, on a loopback port, trusting the
+    demo EHR as an operator would: by its issuer and `jku` in the trusted-issuers file. The
+    verifier fetches the demo EHR's JWK Set over HTTP from the same server."""
+    _require_chromium()
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    run_dir = tmp_path_factory.mktemp("signed-demo")
+    issuers = run_dir / "issuers.json"
+    issuers.write_text(
+        json.dumps({f"{base}/demo/ehr": {"jku": [f"{base}/demo/ehr/jwks.json"]}}), "utf-8"
+    )
+    config = config_from_env(
+        {
+            "LNCDS_DEMO": "on",
+            "LNCDS_AUTH": "on",
+            "LNCDS_PUBLIC_URL": base,
+            "LNCDS_TRUSTED_ISSUERS_FILE": str(issuers),
+            "LNCDS_FEEDBACK_DB": str(run_dir / "feedback.sqlite3"),
+        }
+    )
+    server = make_server("127.0.0.1", port, create_app(config), threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield base
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+def test_with_auth_on_the_demo_ehr_signs_the_hook_and_feedback_like_an_ehr(
+    watched: WatchedPage, signed_demo_server: str
+) -> None:
+    page = watched.page
+    calls: list[Request] = []
+    page.on("request", lambda r: calls.append(r) if "/cds-services/" in r.url else None)
+    open_chart(page, signed_demo_server, "ln-demo-01")
+
+    card = page.locator("article.cds-card")
+    assert card.count() == 1
+    assert card.first.get_attribute("data-indicator") == "warning"
+    assert page.locator("#hook-status").inner_text().endswith("(signed call)")
+    with page.expect_response(lambda r: r.url.endswith("/feedback")) as answered:
+        card.first.get_by_role("button", name="Dismiss card").click()
+    assert answered.value.status == 200
+    page.wait_for_selector("article.cds-card[data-state=dismissed]")
+
+    hook_call, feedback_call = (r for r in calls if r.method == "POST")
+    for call, path in (
+        (hook_call, "/cds-services/lupus-nephritis"),
+        (feedback_call, "/cds-services/lupus-nephritis/feedback"),
+    ):
+        scheme, token = (call.headers.get("authorization") or "").split(" ")
+        assert scheme == "Bearer"
+        assert jwt.get_unverified_header(token)["alg"] == "ES384"
+        claims = jwt.decode(token, options={"verify_signature": False})
+        assert claims["iss"] == f"{signed_demo_server}/demo/ehr"
+        assert claims["aud"] == signed_demo_server + path

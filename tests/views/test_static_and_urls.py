@@ -1,4 +1,5 @@
-"""Vendored assets are what their README says, and the card-link URL rule."""
+"""Vendored assets are what their README says; the views' URL paths (card links: see
+test_card_links.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from pathlib import Path
 
 from flask import Flask
 
-from cds.views import DEMO_TREND_PATH, SMART_LAUNCH_PATH, trend_link_url
+from cds.views import DEMO_TREND_PATH, SMART_LAUNCH_PATH
 from cds.views.blueprint import STATIC_DIR, create_views_blueprint
 from cds.views.settings import ViewsSettings
 
@@ -44,14 +45,6 @@ def test_our_scripts_never_inject_raw_html_except_the_sanitised_markdown() -> No
     assert all("eval(" not in text for text in scripts.values())
 
 
-def test_card_link_is_the_demo_trend_page_in_demo_mode_else_the_smart_launch() -> None:
-    assert (
-        trend_link_url("https://lncds.example.org/", "ln-demo-07", demo=True)
-        == "https://lncds.example.org/demo/patients/ln-demo-07/trend"
-    )
-    assert (
-        trend_link_url("https://lncds.example.org", "ln-demo-07", demo=False)
-        == "https://lncds.example.org/smart/launch"
-    )
+def test_the_url_paths_the_service_and_the_docs_use() -> None:
     assert DEMO_TREND_PATH.format(patient_id="x") == "/demo/patients/x/trend"
     assert SMART_LAUNCH_PATH == "/smart/launch"

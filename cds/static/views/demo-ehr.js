@@ -5,7 +5,9 @@
  * 2. resolve its prefetch templates ({{context.patientId}}, {{context.userId}},
  *    {{userPractitionerId}}) and run each against the demo FHIR server (404 → null, other
  *    failures → key left out so the service fetches or answers 412);
- * 3. POST the hook with a fresh hookInstance, fhirServer and the prefetch;
+ * 3. POST the hook with a fresh hookInstance, fhirServer and the prefetch; when the service
+ *    verifies JWTs, each call (hook and feedback) carries a JWT the demo EHR's server signed
+ *    for that endpoint (POST /demo/ehr/token; the key never reaches the browser);
  * 4. render each card: indicator, summary, source, markdown detail (rendered server-side by
  *    /demo/markdown with raw HTML disabled), suggestions with Accept, links, and Dismiss with
  *    an override reason; Accept and Dismiss post CDS Hooks feedback.
@@ -23,7 +25,10 @@
     discoveryUrl: root.getAttribute("data-discovery-url"),
     fhirBase: root.getAttribute("data-fhir-base"),
     markdownUrl: root.getAttribute("data-markdown-url"),
-    hookAuth: root.getAttribute("data-hook-auth") === "on"
+    hookAuth: root.getAttribute("data-hook-auth") === "on",
+    tokenUrl: root.getAttribute("data-token-url"),
+    issuer: root.getAttribute("data-issuer"),
+    jku: root.getAttribute("data-jku")
   };
   var statusNode = document.getElementById("hook-status");
   var cardsNode = document.getElementById("cards");
@@ -77,17 +82,25 @@
     })).then(function () { return prefetch; });
   }
 
-  function postJson(url, body) {
-    return fetch(url, {
-      method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
-      body: JSON.stringify(body)
-    });
+  function postJson(url, body, bearer) {
+    var headers = { "Content-Type": "application/json", Accept: "application/json" };
+    if (bearer) { headers.Authorization = "Bearer " + bearer; }
+    return fetch(url, { method: "POST", headers: headers, body: JSON.stringify(body) });
+  }
+
+  // A call to the service as an EHR makes it: signed with a fresh JWT for exactly this
+  // endpoint when the service verifies JWTs, plain otherwise.
+  function callService(path, body) {
+    if (!cfg.tokenUrl) { return postJson(path, body); }
+    return postJson(cfg.tokenUrl, { path: path }).then(function (response) {
+      if (!response.ok) { throw new Error("the demo EHR could not sign the call (" + response.status + ")"); }
+      return response.json();
+    }).then(function (answer) { return postJson(path, body, answer.token); });
   }
 
   function sendFeedback(service, entry) {
     entry.outcomeTimestamp = new Date().toISOString();
-    return postJson("/cds-services/" + encodeURIComponent(service.id) + "/feedback", { feedback: [entry] });
+    return callService("/cds-services/" + encodeURIComponent(service.id) + "/feedback", { feedback: [entry] });
   }
 
   function renderDetail(container, markdown) {
@@ -164,6 +177,9 @@
           }).then(function (r) {
             feedbackNote.textContent = r.ok ? "Accepted: " + s.label : "Feedback failed (" + r.status + ")";
             if (!r.ok) { accept.disabled = false; }
+          }, function (error) {
+            feedbackNote.textContent = "Feedback failed: " + error.message;
+            accept.disabled = false;
           });
         });
         item.appendChild(accept);
@@ -213,6 +229,9 @@
           dismissButton.disabled = false;
           feedbackNote.textContent = "Feedback failed (" + r.status + ")";
         }
+      }, function (error) {
+        dismissButton.disabled = false;
+        feedbackNote.textContent = "Feedback failed: " + error.message;
       });
     });
     dismiss.appendChild(dismissButton);
@@ -238,15 +257,19 @@
       return runPrefetch(service.prefetch).then(function (prefetch) {
         var hookInstance = uuid4();
         setStatus("Calling " + service.id + " (hookInstance " + hookInstance.slice(0, 8) + "…)");
-        return postJson("/cds-services/" + encodeURIComponent(service.id), {
+        return callService("/cds-services/" + encodeURIComponent(service.id), {
           hook: "patient-view",
           hookInstance: hookInstance,
           fhirServer: cfg.fhirBase,
           context: { userId: cfg.userId, patientId: cfg.patientId },
           prefetch: prefetch
         }).then(function (response) {
-          if (response.status === 401 && cfg.hookAuth) {
-            throw new Error("the service requires a signed JWT (auth is on); run the demo with auth off");
+          if (response.status === 401 && cfg.tokenUrl) {
+            throw new Error("the service refused the demo EHR's signed JWT (401): add the issuer " +
+              cfg.issuer + " with jku " + cfg.jku + " to LNCDS_TRUSTED_ISSUERS_FILE");
+          }
+          if (response.status === 401) {
+            throw new Error("the service requires a signed JWT (401)");
           }
           if (!response.ok) { throw new Error("the service answered " + response.status); }
           return response.json();
@@ -254,7 +277,8 @@
           var cards = body.cards || [];
           cards.forEach(function (card, i) { cardsNode.appendChild(renderCard(service, card, i)); });
           var ms = Math.round(performance.now() - started);
-          setStatus(cards.length + " card" + (cards.length === 1 ? "" : "s") + " in " + ms + " ms");
+          setStatus(cards.length + " card" + (cards.length === 1 ? "" : "s") + " in " + ms + " ms" +
+            (cfg.tokenUrl ? " (signed call)" : ""));
           document.documentElement.setAttribute("data-hook-done", String(cards.length));
         });
       });
