@@ -15,6 +15,7 @@ from typing import Any
 from cds.assessment import Assessment
 from cds.profiles import DEFAULT_PROFILE, load_profile
 from cds.rules import assess
+from cds.tracing import stage  # a no-op outside a web request, e.g. in the CLI
 from fhir_mapping.extract import build_record
 
 
@@ -31,5 +32,7 @@ def assess_resources(
     `cds.profiles.ProfileError` for an unknown profile.
     """
     rules = load_profile(profile)
-    record = build_record(resources, as_of=as_of, patient_id=patient_id)
-    return assess(record, as_of, rules)
+    with stage("map"):
+        record = build_record(resources, as_of=as_of, patient_id=patient_id)
+    with stage("assess"):
+        return assess(record, as_of, rules)

@@ -1,8 +1,13 @@
 """The app factory: `create_app(config=None)` builds one fully configured Flask app.
 
 Everything that can fail is done here, once, at start-up: configuration validated,
-templates compiled, the discovery document serialised, the assessor and the data-source
-factory resolved, the authenticator built. No module-level app exists except in `wsgi.py`.
+templates compiled, the discovery document and the OpenAPI description serialised, the
+assessor and the data-source factory resolved, the authenticator built. No module-level app
+exists except in `wsgi.py`.
+
+Observability is wired here too: a trace, metrics and (for the CDS Hooks endpoints) one
+summary log line per request, the self-fetch session instrumented for FHIR call metrics,
+and the ops routes (`/healthz`, `/readyz`, `/metrics`, `/openapi.json`).
 """
 
 from __future__ import annotations
@@ -18,7 +23,15 @@ from cds.cards import CardBuilder
 from cds.config import Config
 from cds.datasources.http import new_session
 from cds.web.errors import register_error_handlers
+from cds.web.health import register_ops
 from cds.web.lupus_nephritis import LupusNephritisHook, lupus_nephritis_service, prefetch_templates
+from cds.web.observability import (
+    Metrics,
+    check_multiprocess_dir,
+    instrument_session,
+    register_observability,
+)
+from cds.web.openapi import openapi_bytes
 from cds.web.registry import Registry
 from cds.web.routes import create_blueprint
 from cds.web.security import authenticator_from_env
@@ -49,11 +62,15 @@ def create_app(config: Config | None = None) -> Flask:
     elif config.authenticator is None:
         log.error("auth is on but no authenticator is configured: every call will get 401")
 
+    check_multiprocess_dir()
+
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = config.max_request_bytes
     app.json.sort_keys = False  # type: ignore[attr-defined]
 
+    metrics = Metrics()
     session = new_session()
+    instrument_session(session, metrics)
     prefetch = prefetch_templates()
     hook = LupusNephritisHook(
         config,
@@ -64,12 +81,21 @@ def create_app(config: Config | None = None) -> Flask:
         trend_path=_demo_trend_path() if config.demo else None,
     )
     registry = Registry([lupus_nephritis_service(hook, prefetch, config)])
-    app.extensions[EXTENSION] = {"config": config, "registry": registry, "session": session}
+    app.extensions[EXTENSION] = {
+        "config": config,
+        "registry": registry,
+        "session": session,
+        "metrics": metrics,
+    }
 
     register_error_handlers(app)
+    register_observability(app, metrics)
     app.register_blueprint(create_blueprint(registry, config))
+    openapi_body = b""  # built below, once every route is registered
+    register_ops(app, config, metrics, lambda: openapi_body)
     _register_cors(app, config)
     _register_views(app, config)
+    openapi_body = openapi_bytes(app, services={service.id: service.hook for service in registry})
     return app
 
 

@@ -10,7 +10,6 @@ by `patient`, token lists, `_sort` and `_count`, context tokens only (no date to
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -27,6 +26,7 @@ from cds.datasources.prefetch import (
     lookback_start,
     resolve_template,
 )
+from cds.tracing import note, note_cards, note_fhir_calls, stage
 from cds.web.errors import PreconditionFailedError
 from cds.web.registry import ServiceDefinition
 from cds.web.request_model import ABSENT, HookRequest
@@ -114,24 +114,20 @@ class LupusNephritisHook:
         self._trend_path = trend_path  # "/demo/patients/{patient_id}/trend" in demo mode
 
     def __call__(self, request: HookRequest, base_url: str) -> list[dict[str, Any]]:
-        started = time.perf_counter()
-        resources, fetched = self._gather(request)
-        as_of = self._config.today()
-        resources = drop_observations_before(
-            resources, lookback_start(as_of, self._config.lookback_years)
-        )
-        assessment = self._assess(
-            _unique(resources), as_of=as_of, patient_id=request.context.patient_id
-        )
-        cards = self._cards.build(assessment, self._card_context(request, base_url))
-        log.info(
-            "hook %s: %d card(s), %d resource(s), %d fetched query(ies), %.1f ms",
-            request.hook_instance,
-            len(cards),
-            len(resources),
-            fetched,
-            (time.perf_counter() - started) * 1000,
-        )
+        # stages: "fetch" here, "map" and "assess" in cds.engine, "cards" here and in routes
+        with stage("fetch"):
+            resources, fetched = self._gather(request)
+            as_of = self._config.today()
+            resources = _unique(
+                drop_observations_before(
+                    resources, lookback_start(as_of, self._config.lookback_years)
+                )
+            )
+        note(resources=len(resources), fetched_queries=fetched)
+        assessment = self._assess(resources, as_of=as_of, patient_id=request.context.patient_id)
+        with stage("cards"):
+            cards = self._cards.build(assessment, self._card_context(request, base_url))
+        note_cards(str(assessment.status), cards)
         return cards
 
     def _gather(self, request: HookRequest) -> tuple[list[JsonObject], int]:
@@ -170,6 +166,10 @@ class LupusNephritisHook:
             why = {v.key: v.reason for v in verdicts if v.key in to_fetch}
             raise _precondition_failed(why, cause=str(unavailable)) from None
         outcome = source.fetch(to_fetch, budget_seconds=self._config.fhir_budget_seconds)
+        note_fhir_calls(
+            sum(r.requests_made for r in outcome.results.values())
+            + sum(f.requests_made for f in outcome.failures.values())
+        )
         failed = {key: f.reason for key, f in outcome.failures.items()}
         failed.update(
             {k: "no result" for k in to_fetch if k not in outcome.results and k not in failed}

@@ -3,6 +3,10 @@
 Order of work for a call: authenticate (before anything about the request is looked at),
 find the service, validate the body, act, serialise. Errors are raised as
 `cds.web.errors.ServiceError`s and answered by the handlers in `errors.py`.
+
+Each step is timed as a stage of the request's trace (`cds.tracing`) and what is
+safe to log is noted for the one summary line per call: the service id (only once it is
+known to be ours), the hookInstance, feedback counts. Never a body, a token or a value.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import logging
 from flask import Blueprint, Response, request
 
 from cds.config import Config
+from cds.tracing import bounded, note, stage
 from cds.web.errors import (
     BadRequestError,
     ServiceNotFoundError,
@@ -33,6 +38,7 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
         service = registry.get(service_id)
         if service is None:
             raise ServiceNotFoundError("no CDS Service with this id")
+        note(service=service.id)
         return service
 
     @bp.get("/cds-services")
@@ -41,12 +47,18 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
 
     @bp.post("/cds-services/<service_id>")
     def hook(service_id: str) -> Response:
-        authenticate(request, config)
+        with stage("auth"):
+            authenticate(request, config)
         service = service_for(service_id)
-        hook_request = parse_hook_request(request.get_data(cache=False), expected_hook=service.hook)
+        with stage("validate"):
+            hook_request = parse_hook_request(
+                request.get_data(cache=False), expected_hook=service.hook
+            )
+        note(hookInstance=bounded(hook_request.hook_instance))
         base_url = config.public_url or request.url_root
-        cards = service.handler(hook_request, base_url)
-        body = json.dumps({"cards": cards}, ensure_ascii=False, separators=(",", ":"))
+        cards = service.handler(hook_request, base_url)  # times fetch, map, assess, cards
+        with stage("cards"):
+            body = json.dumps({"cards": cards}, ensure_ascii=False, separators=(",", ":"))
         return Response(body, mimetype=JSON)
 
     @bp.post("/cds-services/<service_id>/feedback")
@@ -54,24 +66,32 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
         """CDS Hooks 2.0 §Feedback: validated by `cds.feedback`, stored before answering 200."""
         from cds.feedback import FeedbackError, FeedbackStoreError, parse_feedback  # noqa: PLC0415
 
-        authenticate(request, config)
+        with stage("auth"):
+            authenticate(request, config)
         service = service_for(service_id)
-        try:
-            body = json.loads(request.get_data(cache=False))
-        except (ValueError, UnicodeDecodeError, RecursionError):
-            raise BadRequestError("request body is not valid JSON") from None
-        try:
-            items = parse_feedback(body)
-        except FeedbackError as error:
-            raise BadRequestError(str(error)) from None
+        with stage("validate"):
+            try:
+                body = json.loads(request.get_data(cache=False))
+            except (ValueError, UnicodeDecodeError, RecursionError):
+                raise BadRequestError("request body is not valid JSON") from None
+            try:
+                items = parse_feedback(body)
+            except FeedbackError as error:
+                raise BadRequestError(str(error)) from None
         if config.feedback_store is None:
             raise ServiceUnavailableError("feedback storage is not configured")
-        try:
-            saved = config.feedback_store.save(service.id, items)
-        except FeedbackStoreError:
-            log.exception("feedback for %s could not be stored", service.id)
-            raise ServiceUnavailableError("feedback could not be stored; retry later") from None
-        log.info("feedback for %s: %d item(s), %d new", service.id, len(items), saved)
+        with stage("store"):
+            try:
+                saved = config.feedback_store.save(service.id, items)
+            except FeedbackStoreError:
+                log.exception("feedback for %s could not be stored", service.id)
+                raise ServiceUnavailableError("feedback could not be stored; retry later") from None
+        # counted in the summary line and the metrics, not logged on a line of its own
+        note(
+            feedback_items=len(items),
+            feedback_new=saved,
+            feedback_outcomes=[item.outcome.value for item in items],
+        )
         return Response(status=200)
 
     return bp
