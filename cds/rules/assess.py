@@ -7,7 +7,7 @@ decision lives in its own module. Pure: no I/O, no clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from cds.assessment import (
@@ -35,7 +35,7 @@ from cds.rules.response import CurrentResponse, Outcome, ResponseHistory, curren
 from cds.rules.sledai import sledai2k_lab
 from cds.rules.timeline import Timeline, days, value_of
 from cds.rules.visits import cohort_visits, visit_day
-from fhir_mapping.record import Note, PatientRecord, ProteinuriaKind
+from fhir_mapping.record import ConditionFact, Note, PatientRecord, ProteinuriaKind
 
 
 @dataclass
@@ -71,6 +71,7 @@ class _Verdict:
 
 def assess(record: PatientRecord, as_of: date, profile: Profile) -> Assessment:
     """The patient's LN status on `as_of` under `profile`, with its evidence."""
+    record = _diagnoses_known_on(record, as_of)
     timeline = Timeline.of(record, as_of)
     sledai = sledai2k_lab(timeline, profile.sledai2k)
     ev = _Evidence(notes=list(record.notes))
@@ -89,6 +90,24 @@ def assess(record: PatientRecord, as_of: date, profile: Profile) -> Assessment:
     else:
         verdict = _lupus_nephritis(record, ev, timeline, profile)
     return _assessment(record, as_of=as_of, profile=profile, verdict=verdict, ev=ev, sledai=sledai)
+
+
+def _diagnoses_known_on(record: PatientRecord, as_of: date) -> PatientRecord:
+    """The record without Conditions dated after `as_of` (§1), should it hold any: the
+    mapping drops them for its own as_of, but the rules may be asked about an earlier day."""
+
+    def known(facts: tuple[ConditionFact, ...]) -> tuple[ConditionFact, ...]:
+        return tuple(c for c in facts if c.date is None or c.date <= as_of)
+
+    sle, ln = known(record.sle_conditions), known(record.ln_conditions)
+    failure = known(record.kidney_failure_conditions)
+    if (sle, ln, failure) == (
+        record.sle_conditions,
+        record.ln_conditions,
+        record.kidney_failure_conditions,
+    ):
+        return record
+    return replace(record, sle_conditions=sle, ln_conditions=ln, kidney_failure_conditions=failure)
 
 
 def _assessment(

@@ -114,3 +114,14 @@ def test_each_status_is_reached_by_its_own_situation(
 ) -> None:
     rec = record(*items, ln=diagnosis == "ln", sle=diagnosis != "none", as_of=350)
     assert run(rec).status is status, name
+
+
+def test_diagnoses_dated_after_the_assessment_date_are_not_seen() -> None:
+    # §1: only data dated ≤ as_of; the record may hold later Conditions (built as of 365)
+    rec = record(
+        mmf(0, 400), p(0, 2.0), p(190, 0.3), ln=300, sle=False, ln_classes=("IV",), as_of=365
+    )
+    before = run(rec, as_of=200)
+    assert before.status is Status.NOT_APPLICABLE
+    assert before.ln_classes == ()
+    assert run(rec, as_of=300).status is Status.COMPLETE_RESPONSE
