@@ -6,6 +6,7 @@ server on loopback so that the socket timeouts and the overall budget are real.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -156,6 +157,24 @@ def test_paging_is_followed_across_pages(
     )
 
 
+def test_token_is_sent_on_every_call_including_each_next_page(
+    client: FlaskClient, fhir: responses.RequestsMock
+) -> None:
+    """CDS Hooks 2.0 §FHIR Resource Access: the access token with each API call."""
+    prefetch = load_prefetch()
+    resources = [e["resource"] for e in prefetch.pop("proteinuria")["entry"]]
+    conditions = prefetch.pop("conditions")
+    pages = [f"{FHIR_BASE}/Observation?_getpages=q1&_getpagesoffset={n}" for n in (2, 4)]
+    answer(fhir, "proteinuria", searchset(resources[:2], next_url=pages[0]))
+    answer(fhir, "conditions", conditions)
+    bearer = responses.matchers.header_matcher({"Authorization": f"Bearer {TOKEN}"})
+    fhir.get(pages[0], json=searchset(resources[2:4], next_url=pages[1]), match=[bearer])
+    fhir.get(pages[1], json=searchset(resources[4:]), match=[bearer])
+    assert client.post(SERVICE_URL, json=with_fhir(hook_body(prefetch))).status_code == 200
+    assert len(fhir.calls) == 4
+    assert {c.request.headers["Authorization"] for c in fhir.calls} == {f"Bearer {TOKEN}"}
+
+
 def test_endless_chain_of_next_links_stops_at_the_page_cap(
     make_app: Any, fhir: responses.RequestsMock
 ) -> None:
@@ -245,6 +264,9 @@ class _SlowFhir(BaseHTTPRequestHandler):
     chunks = 0  # > 0: stream this many 1 MB chunks without Content-Length
     trickle_seconds = 0.0  # > 0: send one byte every 20 ms for this long (a dribbling body)
     dropped_at: list[float]  # monotonic times at which the client hung up on a trickle
+    next_link = False  # answer every search with a searchset linking to one more page
+    requests: list[int]  # the client port of each answered request (one per connection)
+    protocol_version = "HTTP/1.1"  # keep-alive, so that connection reuse can be seen
 
     def do_GET(self) -> None:
         if self.trickle_seconds:
@@ -271,7 +293,14 @@ class _SlowFhir(BaseHTTPRequestHandler):
                 pass
             return
         time.sleep(self.delay)
-        body = b'{"resourceType":"Bundle","type":"searchset"}'
+        self.requests.append(self.client_address[1])
+        bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset"}
+        if self.next_link:
+            page = len(self.requests) + 1
+            host, port = self.server.server_address[:2]
+            url = f"http://{host}:{port}/fhir/Observation?_page={page}"
+            bundle["link"] = [{"relation": "next", "url": url}]
+        body = json.dumps(bundle).encode()
         try:
             self.send_response(200)
             self.send_header("Content-Length", str(len(body)))
@@ -286,7 +315,7 @@ class _SlowFhir(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def slow_fhir() -> Iterator[tuple[str, type[_SlowFhir]]]:
-    handler = type("Handler", (_SlowFhir,), {"dropped_at": []})
+    handler = type("Handler", (_SlowFhir,), {"dropped_at": [], "requests": []})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -367,6 +396,44 @@ def test_trickling_server_is_hung_up_on_when_the_budget_ends(
         time.sleep(0.05)
     assert handler.dropped_at, "the service kept reading the trickle"
     assert handler.dropped_at[0] - started < 1.5
+
+
+def test_slow_endless_next_links_stop_at_the_budget_before_the_page_cap(
+    make_app: Any, slow_fhir: tuple[str, type[_SlowFhir]]
+) -> None:
+    """Each page in time, but the chain never ends: the budget, not the cap, stops it."""
+    base, handler = slow_fhir
+    handler.delay = 0.1
+    handler.next_link = True
+    client = make_app(
+        fhir_allowed_servers=(base,), fhir_allow_http=True, fhir_max_pages=1000,
+        fhir_budget_seconds=0.6, fhir_timeout_seconds=2.0,
+    ).test_client()  # fmt: skip
+    prefetch = load_prefetch()
+    del prefetch["proteinuria"]
+    started = time.monotonic()
+    text = _diagnostics(client.post(SERVICE_URL, json=hook_body(prefetch, fhirServer=base)))
+    assert time.monotonic() - started < 1.5
+    assert "'proteinuria'" in text
+    assert "pages" not in text  # not the page cap: the budget (its last call timed out)
+    assert len(handler.requests) < 10
+
+
+def test_one_pooled_session_serves_every_call(
+    make_app: Any, slow_fhir: tuple[str, type[_SlowFhir]]
+) -> None:
+    """Two hook calls, one query each, reuse one kept-alive connection: one session, not a
+    session (and a TLS handshake) per call."""
+    base, handler = slow_fhir
+    handler.delay = 0.0
+    client = make_app(fhir_allowed_servers=(base,), fhir_allow_http=True).test_client()
+    prefetch = load_prefetch()
+    del prefetch["conditions"]
+    for _ in range(2):
+        response = client.post(SERVICE_URL, json=hook_body(prefetch, fhirServer=base))
+        assert response.status_code == 200
+    assert len(handler.requests) == 2
+    assert len(set(handler.requests)) == 1  # the same client port: the same connection
 
 
 def test_streamed_50_mb_without_content_length_stops_at_the_cap(
