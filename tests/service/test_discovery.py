@@ -68,8 +68,12 @@ def test_prefetch_requests_every_loinc_code_of_clinical_md(client: FlaskClient) 
     assert asked >= CLINICAL_MD_LOINC
 
 
-def test_prefetch_templates_obey_the_cds_hooks_2_restrictions() -> None:
-    for key, template in prefetch_templates().items():
+def test_prefetch_templates_obey_the_cds_hooks_2_restrictions(client: FlaskClient) -> None:
+    """What discovery serves (not only what the code builds) stays within 2.0's subset."""
+    served = _service(client)["prefetch"]
+    assert isinstance(served, dict)
+    assert served == prefetch_templates()
+    for key, template in served.items():
         tokens = set(re.findall(r"\{\{([^}]*)\}\}", template))
         assert tokens <= ALLOWED_TOKENS, key
         path, _, query = template.partition("?")

@@ -106,6 +106,18 @@ def test_cors_preflight_allows_configured_origins_only(make_app: Any) -> None:
     assert "Access-Control-Allow-Origin" not in other.headers
 
 
+def test_cors_headers_on_the_hook_answer_and_on_its_errors(make_app: Any) -> None:
+    """A browser-based EHR must be able to read the cards, and the 400/412 that explain why
+    there are none (not only pass the preflight)."""
+    client = make_app(cors_origins=("https://ehr.example.org",)).test_client()
+    origin = {"Origin": "https://ehr.example.org"}
+    for body, status in ((hook_body(load_prefetch()), 200), (hook_body(), 412),
+                         ({"hook": "patient-view"}, 400)):  # fmt: skip
+        response = client.post(SERVICE_URL, json=body, headers=origin)
+        assert response.status_code == status
+        assert response.headers["Access-Control-Allow-Origin"] == "https://ehr.example.org"
+
+
 def test_no_cors_headers_unless_configured(client: FlaskClient) -> None:
     response = client.get("/cds-services", headers={"Origin": "https://ehr.example.org"})
     assert "Access-Control-Allow-Origin" not in response.headers

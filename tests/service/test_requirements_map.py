@@ -1,4 +1,5 @@
-"""docs/service.md maps every service-side Inferno CDS Hooks 2.0 row to a test that exists."""
+"""docs/service.md maps every service-side Inferno CDS Hooks 2.0 row, and every complaint of
+cds-hooks.md's "What peers' users complain about", to tests that exist."""
 
 from __future__ import annotations
 
@@ -47,3 +48,32 @@ def test_every_mapped_test_exists_and_every_n_a_says_why() -> None:
             assert ":" in target, f"row {row}: n/a without a reason"
         for file, test in named:
             assert test in _tests_in(HERE / file), f"row {row}: {file}::{test} not found"
+
+
+# "What peers' users complain about" in ../shared/spec/cds-hooks.md, one test row each
+COMPLAINTS = (
+    "Partial prefetch assumed complete",
+    "Paginated prefetch ignored",
+    "OperationOutcome in prefetch treated as data",
+    "No look-back window",
+    "No timeout on FHIR calls",
+    "A missing Patient silently ignored",
+    "Unknown request fields rejected",
+    "JWT without `kid`",
+    "CORS blocking browser clients",
+    "Errors returned as stack traces or as 200 with no cards",
+    "No feedback endpoint",
+    "Actions serialized with wrong case",
+)
+
+
+def test_every_complaint_names_tests_that_exist() -> None:
+    section = DOC.read_text("utf-8").split("## What peers' users complain about")[1]
+    section = section.split("\n## ")[0]
+    rows = dict(re.findall(r"^\| ([^|]+?) \| (.*) \|$", section, flags=re.MULTILINE))
+    assert set(COMPLAINTS) <= set(rows)
+    for complaint in COMPLAINTS:
+        named = re.findall(r"(test_\w+\.py)::(test_\w+)", rows[complaint])
+        assert named, complaint
+        for file, test in named:
+            assert test in _tests_in(HERE / file), f"{complaint}: {file}::{test} not found"
