@@ -27,10 +27,10 @@ from werkzeug.routing import Rule
 from cds.schema import load_schema
 
 OPENAPI_VERSION = "3.1.0"
-# methods documented per route: GET/POST everywhere, OPTIONS on the CDS Hooks paths (CORS
-# preflight); Flask's automatic HEAD (and OPTIONS elsewhere) are left out, as is usual
-DOCUMENTED_METHODS = ("get", "post", "options")
-CDS_PATHS = ("/cds-services", "/cds-services/{service_id}", "/cds-services/{service_id}/feedback")
+# Methods documented per route: GET/POST everywhere, OPTIONS under /cds-services (the CORS
+# preflight browser-based CDS Clients send, cds.web.app._register_cors); Flask's automatic
+# HEAD, and OPTIONS elsewhere, are left out as usual.
+CDS_HOOKS_PREFIX = "/cds-services"
 
 # `<converter:name>` → `{name}`
 _RULE_VARIABLE = re.compile(r"<(?:[a-zA-Z_][a-zA-Z0-9_]*(?:\([^)]*\))?:)?([a-zA-Z_][a-zA-Z0-9_]*)>")
@@ -598,7 +598,8 @@ OPERATIONS: dict[str, dict[str, dict[str, Any]]] = _operations()
 def documented_methods(rule: Rule) -> set[str]:
     """The methods of a Flask rule that the description must document."""
     methods = {m.lower() for m in rule.methods or ()} & {"get", "post"}
-    if openapi_path(rule.rule) in CDS_PATHS:
+    path = openapi_path(rule.rule)
+    if path == CDS_HOOKS_PREFIX or path.startswith(CDS_HOOKS_PREFIX + "/"):
         methods.add("options")
     return methods
 
