@@ -56,6 +56,10 @@ LOINC_DISPLAY = {
     "4485-9": "Complement C3 [Mass/volume] in Serum or Plasma",
     "4498-2": "Complement C4 [Mass/volume] in Serum or Plasma",
     "5130-0": "DNA double strand Ab [Units/volume] in Serum",
+    "5821-4": "Leukocytes [#/area] in Urine sediment by Microscopy high power field",
+    "26515-7": "Platelets [#/volume] in Blood",
+    "26464-8": "Leukocytes [#/volume] in Blood",
+    "32294-1": "Albumin/Creatinine [Ratio] in Urine",
 }
 
 RX = {
@@ -695,6 +699,8 @@ scenario(
         index_source="medication",
         function_assessed=True,
         ln_classes=["IV"],
+        # §10: the value as reported (84.9, not rounded to 85 next to an 85 % threshold)
+        values={"eGFR": {"value": 84.9, "reported": "84.9 mL/min/1.73m2"}},
     ),
 )
 
@@ -3175,6 +3181,149 @@ scenario(
 # ---------------------------------------------------------------------------------------------
 # Writing
 # ---------------------------------------------------------------------------------------------
+
+
+# ---------------------------------------------------------------------------------------------
+# Added by the clinical audit (each one failed before its fix, or pins a unit variant)
+# ---------------------------------------------------------------------------------------------
+
+scenario(
+    "insufficient_cr_without_p0_then_p_0_8_is_not_lost",
+    situation="MMF 2 g/day since 2023-12-01, no proteinuria in [T0 − 90, T0 + 14]; UPCR 0.3 g/g "
+    "on 2024-02-15 (a CR, which needs no P0), then 0.8 g/g on 2024-06-20, eGFR stable.",
+    why="0.8 is not a CR, and without P0 a PR cannot be decided: the current P is not 'neither "
+    "CR nor PR', so the CR is not 'lost' (§4) but the PR is undecidable (§8) → insufficient-data "
+    "(as_of ≥ T0 + 183, so not active). No flare: from ref 0.3 (< 0.5) a flare needs ≥ 1.0.",
+    spec="§4 PR without P0 and lost response, §6 proteinuric, §8",
+    as_of="2024-06-30",
+    resources=[
+        patient("pt-cr-nop0"),
+        ln_class_iv(),
+        mmf(),
+        egfr("egfr-0", "2023-11-28", 95),
+        upcr("upcr-cr", "2024-02-15", 0.3),
+        egfr("egfr-cr", "2024-02-15", 94),
+        upcr("upcr-cur", "2024-06-20", 0.8),
+        egfr("egfr-cur", "2024-06-20", 93),
+    ],
+    expected=expect(
+        status="insufficient-data",  # §8 undecidable PR
+        response="undetermined",
+        refractory=False,
+        flare=None,
+        index_date="2023-12-01",
+        index_source="medication",
+        function_assessed=False,
+        ln_classes=["IV"],
+        response_lost=False,
+        reason="partial response cannot be judged without a baseline proteinuria (P0)",
+    ),
+)
+
+scenario(
+    "nr_do_not_perform_rituximab_is_not_treatment",
+    situation="MMF 500 mg twice daily (1 g/day, not adequate) since 2023-12-01, and an active "
+    "rituximab MedicationRequest of the same day with doNotPerform true; UPCR 3.0 → 2.5 g/g.",
+    why="A doNotPerform request forbids the drug: it is no course (noted). NR (as_of ≥ T0 + 183, "
+    "P at T0 + 202, 2.5 > 1.5); the only treatment is MMF at 1 g/day → not adequate → "
+    "no-response, not refractory (counting the prohibition as a biologic would have made it "
+    "refractory: 212 d from its start to the end of the run).",
+    spec="§2 medications, §4 refractory (biologic)",
+    as_of="2024-06-30",
+    resources=[
+        patient("pt-nr-dnp"),
+        ln_class_iv(),
+        mmf(mg_bid=500),
+        {
+            **med_request("rtx-dnp", "2023-12-01", drug="rituximab"),
+            "doNotPerform": True,
+        },
+        upcr("upcr-p0", "2023-11-28", 3.0),
+        egfr("egfr-0", "2023-11-28", 95),
+        upcr("upcr-cur", "2024-06-20", 2.5),
+        egfr("egfr-cur", "2024-06-20", 92),
+    ],
+    expected=expect(
+        status="no-response",  # §4 NR, no adequate course
+        response="none",
+        refractory=False,
+        flare=None,
+        index_date="2023-12-01",
+        index_source="medication",
+        function_assessed=True,
+        ln_classes=["IV"],
+    ),
+    notes={"present_for": ["MedicationRequest/rtx-dnp"], "absent_for": ["MedicationRequest/mmf"]},
+)
+
+scenario(
+    "sledai_unitless_sediment_and_si_units",
+    situation="In CR (0.3 g/g on 2024-06-20); on 2024-06-25 urine RBC 8 as a bare integer, urine "
+    "WBC 6 and RBC casts 1 as quantities without a unit, UACR 30 mg/mmol{creat}, platelets 90 "
+    "10*9/L, leukocytes 3500 /uL, C3 70 mg/dL (reference low 90 mg/dL), C4 15 mg/dL (low 10 "
+    "mg/dL), albumin 32 g/L.",
+    why="Counts without a unit are accepted for the sediment codes: hematuria 8 > 5 → 4, pyuria "
+    "6 > 5 → 4, a cast count 1 > 0 → 4; C3 0.7 g/L < 0.9 → low complement 2 (C4 0.15 ≥ 0.10 is "
+    "not low); platelets 90 < 100 → 1; leukocytes 3500 /uL ÷ 1000 = 3.5 ≥ 3 → 0; P 0.3 → 0. "
+    "SLEDAI-2K lab 15, renal 12. UACR (× 8.84 = 265.2 mg/g) is shown, never used: the status "
+    "stays CR. No flare: one cast result after R (nothing before it), RBC 8 ≤ 15, no creatinine.",
+    spec="§2 units (UACR mg/mmol × 8.84, /uL ÷ 1000, unitless sediment counts), §9",
+    as_of="2024-06-30",
+    resources=[
+        patient("pt-sledai-si"),
+        *cr_base(p_date="2024-06-20"),
+        obs("rbc-int", "13945-1", "2024-06-25", extra={"valueInteger": 8}),
+        obs("wbc-bare", "5821-4", "2024-06-25", 6),
+        obs("cast-bare", "5807-3", "2024-06-25", 1),
+        obs("uacr", "32294-1", "2024-06-25", 30, "mg/mmol{creat}", "mg/mmol{creat}"),
+        obs("plt", "26515-7", "2024-06-25", 90, "10*9/L", "10*9/L"),
+        obs("leu", "26464-8", "2024-06-25", 3500, "/uL", "/uL"),
+        obs(
+            "c3",
+            "4485-9",
+            "2024-06-25",
+            70,
+            "mg/dL",
+            "mg/dL",
+            extra={"referenceRange": [{"low": {"value": 90, "unit": "mg/dL"}}]},
+        ),
+        obs(
+            "c4",
+            "4498-2",
+            "2024-06-25",
+            15,
+            "mg/dL",
+            "mg/dL",
+            extra={"referenceRange": [{"low": {"value": 10, "unit": "mg/dL"}}]},
+        ),
+        obs("alb", "1751-7", "2024-06-25", 32, "g/L", "g/L"),
+    ],
+    expected=expect(
+        status="complete-response",
+        response="complete",
+        refractory=False,
+        flare=None,
+        index_date="2023-12-01",
+        index_source="medication",
+        function_assessed=True,
+        ln_classes=["IV"],
+        # §9: casts 4 + hematuria 4 + pyuria 4 + low complement 2 + thrombocytopenia 1
+        sledai2k_lab={"score": 15, "renal_score": 12},
+    ),
+    notes={
+        "absent_for": [
+            "Observation/rbc-int",
+            "Observation/wbc-bare",
+            "Observation/cast-bare",
+            "Observation/uacr",
+            "Observation/plt",
+            "Observation/leu",
+            "Observation/c3",
+            "Observation/c4",
+            "Observation/alb",
+        ]
+    },
+)
 
 
 def bundle(s: dict[str, Any]) -> dict[str, Any]:
