@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import unquote, urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -91,7 +91,8 @@ def check_fhir_server(url: str, allowed: tuple[str, ...], *, allow_http: bool) -
 
 
 def is_under(url: str, base: str) -> bool:
-    """True when `url` has `base`'s scheme, host and port and a path inside base's path."""
+    """True when `url` has `base`'s scheme, host and port and a path inside base's path
+    (no `.` or `..` segment, plain or percent-encoded, no backslash)."""
     try:
         u, b = urlsplit(url), urlsplit(base)
         same_origin = (
@@ -102,6 +103,11 @@ def is_under(url: str, base: str) -> bool:
     except ValueError:  # an invalid IPv6 address or port number
         return False
     if not same_origin or u.username or u.password:
+        return False
+    # `..` would climb out of the base: requests removes dot segments before sending (and a
+    # server may decode `%2e%2e` and do the same), so the path is judged as it will be used
+    decoded = unquote(u.path)
+    if "\\" in decoded or any(segment in (".", "..") for segment in decoded.split("/")):
         return False
     base_path = b.path.rstrip("/")
     return (

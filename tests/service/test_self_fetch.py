@@ -234,6 +234,9 @@ def test_50_mb_response_is_412_without_reading_it_all(
         "https://user:pw@ehr.example.org/fhir",
         "file:///etc/passwd",
         "https://ehr.example.org:8443/fhir",
+        "https://ehr.example.org/fhir/../admin",  # requests would send /admin/...
+        "https://ehr.example.org/fhir/%2e%2e/admin",
+        "https://ehr.example.org/fhir/./../admin",
     ],
 )
 def test_fhir_server_not_allowed_is_refused_without_any_outbound_call(
@@ -478,6 +481,25 @@ def test_deeply_nested_fhir_json_is_412_not_500(
     assert "invalid JSON" in _diagnostics(
         client.post(SERVICE_URL, json=with_fhir(hook_body(prefetch)))
     )
+
+
+@pytest.mark.parametrize(
+    "next_url",
+    [
+        f"{FHIR_BASE}/../internal/Observation?_page=2",
+        f"{FHIR_BASE}/%2E%2E/internal/Observation?_page=2",
+        "../internal/Observation?_page=2",
+    ],
+)
+def test_next_link_climbing_out_of_the_fhir_base_is_not_followed(
+    client: FlaskClient, fhir: responses.RequestsMock, next_url: str
+) -> None:
+    prefetch = load_prefetch()
+    del prefetch["proteinuria"]
+    answer(fhir, "proteinuria", searchset([], next_url=next_url))
+    text = _diagnostics(client.post(SERVICE_URL, json=with_fhir(hook_body(prefetch))))
+    assert "outside the FHIR server" in text
+    assert len(fhir.calls) == 1  # the first page only
 
 
 def test_relative_next_link_is_resolved_against_the_fhir_server(
