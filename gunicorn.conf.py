@@ -1,11 +1,39 @@
 """gunicorn settings for LN-CDS, used by the Dockerfile's CMD and by the tests.
 
-`gunicorn -c gunicorn.conf.py wsgi:app`. Only LNCDS_BIND, LNCDS_WORKERS and LNCDS_THREADS
-are read here; the service's own settings are read and validated by `create_app`.
+`gunicorn -c gunicorn.conf.py wsgi:app`. Read here: LNCDS_BIND, LNCDS_WORKERS, LNCDS_THREADS,
+LNCDS_LOG_LEVEL, LNCDS_LOG_FORMAT and PROMETHEUS_MULTIPROC_DIR; the service's own settings are
+read and validated by `create_app`.
+
+Two things only a process manager can set up are done here:
+
+- **Prometheus multiprocess mode.** Each worker is a process with its own counters, so
+  `/metrics` must add up every worker's: prometheus-client writes each process's values to
+  files in `PROMETHEUS_MULTIPROC_DIR` and `/metrics` reads them all. The variable must be in
+  the environment before prometheus-client is first imported (the app is preloaded right
+  after this file is read) and is inherited by the forked workers. Without it a temporary
+  directory is made here (and removed at exit); stale files from an earlier run are wiped
+  before the first worker starts; `child_exit` tells prometheus-client a worker is gone.
+- **JSON logs.** Every log record of the master and the workers (gunicorn's own, the access
+  log, the service's one summary line per CDS Hooks call) is one JSON object per line on
+  stderr (`cds.web.observability.JsonLogFormatter`); `LNCDS_LOG_FORMAT=text` keeps plain
+  text lines for a human at a terminal.
 """
+
+from __future__ import annotations
 
 import multiprocessing
 import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Names with a leading underscore: gunicorn reads this module's public globals as settings.
+_MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+_TEMPORARY_MULTIPROC_DIR: str | None = None
+if not os.environ.get(_MULTIPROC_ENV):
+    _TEMPORARY_MULTIPROC_DIR = tempfile.mkdtemp(prefix="lncds-prometheus-")
+    os.environ[_MULTIPROC_ENV] = _TEMPORARY_MULTIPROC_DIR
 
 bind = os.environ.get("LNCDS_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("LNCDS_WORKERS", str(min(4, multiprocessing.cpu_count() * 2))))
@@ -24,3 +52,49 @@ errorlog = "-"
 loglevel = os.environ.get("LNCDS_LOG_LEVEL", "info").lower()
 limit_request_line = 8190
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+_LOG_FORMAT = os.environ.get("LNCDS_LOG_FORMAT", "json").strip().lower() or "json"
+if _LOG_FORMAT not in ("json", "text"):
+    raise ValueError(f"LNCDS_LOG_FORMAT must be 'json' or 'text', not {_LOG_FORMAT!r}")
+if _LOG_FORMAT == "json":
+    # Merged by gunicorn over its defaults; every logger propagates to the one JSON handler.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "cds.web.observability.JsonLogFormatter"}},
+        "handlers": {
+            "json": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": loglevel.upper(), "handlers": ["json"]},
+        "loggers": {
+            "gunicorn.error": {"level": loglevel.upper(), "handlers": [], "propagate": True},
+            "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": True},
+        },
+    }
+
+
+def on_starting(server: Any) -> None:
+    """Before the first worker: drop metric files a previous run left in the directory.
+
+    Not done at the top of this file: gunicorn re-reads it on SIGHUP, while workers that
+    still count are running.
+    """
+    for stale in Path(os.environ[_MULTIPROC_ENV]).glob("*.db"):
+        stale.unlink(missing_ok=True)
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """A worker is gone: prometheus-client drops its live-gauge files (counters remain)."""
+    from prometheus_client import multiprocess  # noqa: PLC0415
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]
+
+
+def on_exit(server: Any) -> None:
+    """Remove the metrics directory if this file made it."""
+    if _TEMPORARY_MULTIPROC_DIR is not None:
+        shutil.rmtree(_TEMPORARY_MULTIPROC_DIR, ignore_errors=True)
