@@ -44,6 +44,7 @@ class _Counted:
     source: Source
     date: date | None
     clinical_status: str | None
+    status_codes: frozenset[str]  # every clinicalStatus code, lower-cased
     matches: tuple[tuple[str, ConditionCode], ...]  # ("system|code" as written, entry)
     all_codes: frozenset[tuple[str, str]]  # (system, normalised code) of every coding
 
@@ -99,7 +100,10 @@ def _count(
     when = condition_date(resource, source, notes)
     if when is not None and when > as_of:
         return None
-    return _Counted(source, when, clinical_status(resource), tuple(matches), frozenset(all_codes))
+    statuses = frozenset(c.lower() for c in concept_codes(resource.get("clinicalStatus")))
+    return _Counted(
+        source, when, clinical_status(resource), statuses, tuple(matches), frozenset(all_codes)
+    )
 
 
 def _fact(c: _Counted, codes: list[str], classes: Iterable[str] = ()) -> ConditionFact:
@@ -156,7 +160,9 @@ def classify_conditions(
             if ln_codes:
                 ln.append(_fact(c, ln_codes, classes))
         if kf_codes:
-            if c.clinical_status is None or c.clinical_status in KIDNEY_FAILURE_STATUSES:
+            # any coding saying active/recurrence/relapse (any case) counts: a missed
+            # dialysis patient could be shown a remission card
+            if not c.status_codes or c.status_codes & KIDNEY_FAILURE_STATUSES:
                 kf.append(_fact(c, kf_codes))
             else:
                 notes.append(note("kidney-failure-not-active", c.source))

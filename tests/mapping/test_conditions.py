@@ -144,3 +144,41 @@ def test_icd10_n08_5_alone_is_not_ln_even_with_icd10cm_m32_1x() -> None:
     assert record.ln_conditions == ()
     assert notes_for(record, "n085") == {"ln-icd10-n085-without-m321"}
     assert record.has_sle
+
+
+def _esrd_with_status(codings: list[dict[str, str]]) -> PatientRecord:
+    condition = {
+        "resourceType": "Condition",
+        "id": "kf",
+        "clinicalStatus": {"coding": codings},
+        "code": {"coding": [{"system": "http://snomed.info/sct", "code": "46177005"}]},
+        "subject": {"reference": "Patient/p1"},
+    }
+    return build_record([{"resourceType": "Patient", "id": "p1"}, condition], as_of=AS_OF)
+
+
+CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
+
+
+@pytest.mark.parametrize(
+    "codings",
+    [
+        # a second (local) coding sorts first: the FHIR "active" must still be seen
+        [{"system": CLINICAL, "code": "active"}, {"system": "urn:local", "code": "Active"}],
+        [{"system": "urn:local", "code": "ACTIVE"}, {"system": CLINICAL, "code": "relapse"}],
+        [{"system": CLINICAL, "code": "Active"}],  # the right word, the wrong case
+    ],
+)
+def test_kidney_failure_counts_when_any_clinical_status_coding_says_active(
+    codings: list[dict[str, str]],
+) -> None:
+    # a dialysis patient missed here could be shown a remission card
+    record = _esrd_with_status(codings)
+    assert ids(record.kidney_failure_conditions) == {"kf"}
+    assert notes_for(record, "kf") == set()
+
+
+def test_kidney_failure_with_only_an_inactive_clinical_status_does_not_count() -> None:
+    record = _esrd_with_status([{"system": CLINICAL, "code": "inactive"}])
+    assert record.kidney_failure_conditions == ()
+    assert notes_for(record, "kf") == {"kidney-failure-not-active"}
