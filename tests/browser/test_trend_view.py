@@ -51,16 +51,22 @@ def test_trend_chart_has_one_point_per_value_and_the_status_banner(
     save_screenshot(page, f"{patient_id}-trend-desktop", until="#milestones-title")
 
 
+@pytest.mark.parametrize("patient_id", ("ln-demo-10", *REPRESENTATIVE))
 def test_side_panel_width_needs_no_horizontal_scrolling(
-    watched: WatchedPage, demo_server: str
+    watched: WatchedPage, demo_server: str, patient_id: str
 ) -> None:
     page = watched.page
     page.set_viewport_size({"width": 350, "height": 800})
-    open_trend(page, f"{demo_server}/demo/patients/ln-demo-10/trend")
+    open_trend(page, f"{demo_server}/demo/patients/{patient_id}/trend")
     assert page.evaluate("document.documentElement.scrollWidth") <= 350
     box = page.locator("#chart-proteinuria").bounding_box()
     assert box is not None
     assert box["width"] >= 300
+    overflowing = page.evaluate(
+        "[...document.querySelectorAll('.facts__item, .banner, .patient')]"
+        ".filter(e => e.scrollWidth > e.clientWidth).map(e => e.textContent.trim())"
+    )
+    assert overflowing == []  # e.g. "93.1 mL/min/1.73 m²" must wrap, not spill out of its box
 
 
 def test_charts_have_text_alternatives_and_a_table_of_every_value(
