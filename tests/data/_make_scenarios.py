@@ -3397,6 +3397,11 @@ def index_table() -> str:
         "higher-ranked type (`flare_confirmed_proteinuric_before_unconfirmed_nephritic`).",
         "- A lost response after a flare-less fall keeps `response: lost`; a flare keeps the "
         "response at the current P (it can still be `partial` or `complete`).",
+        "- A CR reached without a P0, followed by a P that could still be a PR (0.5 ≤ P < 3.0), is "
+        "not lost: the PR is undecidable, so `response` is `undetermined` "
+        "(`insufficient_cr_without_p0_then_p_0_8_is_not_lost`).",
+        "- A MedicationRequest with `doNotPerform` is a prohibition, never a course "
+        "(`nr_do_not_perform_rituximab_is_not_treatment`).",
         "- The display unit of a 24-h urine protein value is not pinned (g/g or g/(24.h)); its "
         "number is.",
         "",
