@@ -26,6 +26,7 @@ import shutil
 import subprocess
 import urllib.request
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -119,6 +120,35 @@ class HapiServer:
         proc = self._spawn(["status"], timeout=30.0)
         return proc.returncode == 0
 
+    def pid(self) -> int:
+        """The JVM's process id, from the run dir's pid file (raises if not started).
+
+        Tests pause the JVM with SIGSTOP to play a FHIR server that hangs mid-run: the kernel
+        still accepts connections, but nothing answers.
+        """
+        text = (self._state_dir() / "hapi.pid").read_text("utf-8").strip()
+        if not text.isdigit():
+            raise HapiServerError(f"no pid in {self._state_dir() / 'hapi.pid'}")
+        return int(text)
+
+    def log_offset(self) -> int:
+        """The size of the server log now: pass it to `access_log` to see only later requests."""
+        try:
+            return self.log_path.stat().st_size
+        except FileNotFoundError:
+            return 0
+
+    def access_log(self, since: int = 0) -> list[str]:
+        """The request lines (`lncds.hapi.access`) written after byte offset `since`.
+
+        HAPI writes a request's line once the request is done, which may be a moment after the
+        client has its answer: poll when counting the requests of a call that just returned.
+        """
+        with self.log_path.open("rb") as log:
+            log.seek(since)
+            text = log.read().decode("utf-8", "replace")
+        return [line for line in text.splitlines() if " lncds.hapi.access - " in line]
+
     def reset(self) -> None:
         """Delete every resource (`$expunge` with expungeEverything): an empty store again."""
         body = {
@@ -181,3 +211,11 @@ class HapiServer:
                 f"{proc.stderr.strip()}\n{proc.stdout.strip()}"
             )
         return proc.stdout
+
+
+@dataclass(frozen=True)
+class RunningHapi:
+    """A started server: its base URL, and the wrapper that controls it (pause, logs, stop)."""
+
+    server: HapiServer
+    base_url: str

@@ -8,8 +8,6 @@ where they fail: a silent skip there would hide untested pages.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +17,7 @@ import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
 
 from tests.gunicorn_server import gunicorn_server
+from tests.hapi_server import RunningHapi
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -130,26 +129,13 @@ def save_screenshot(page: Page, name: str, *, until: str | None = None) -> Path:
 
 
 @pytest.fixture(scope="session")
-def hapi_with_cohort(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real HAPI FHIR server with the demo cohort loaded by `ln-cds load-demo`."""
-    from tests.hapi_server import HapiServer  # noqa: PLC0415
-    from tests.infra import skip_or_fail  # noqa: PLC0415
+def hapi_with_cohort(request: pytest.FixtureRequest) -> str:
+    """The session's HAPI FHIR server with the demo cohort loaded by `ln-cds load-demo`.
 
+    It is `tests/conftest.py`'s `hapi_cohort`: one HAPI per pytest session, shared with the
+    HAPI integration tests. Chromium is checked first, so a machine without it skips (or, in
+    CI, fails) before paying for a HAPI start.
+    """
     _require_chromium()
-    if not HapiServer.is_available():
-        skip_or_fail("HAPI FHIR needs java and mvn (run scripts/test)")
-    server = HapiServer(run_dir=tmp_path_factory.mktemp("hapi-browser"))
-    base_url = server.start()
-    try:
-        load = subprocess.run(
-            [sys.executable, "-m", "cds.cli", "load-demo", "--fhir-server", base_url],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        assert load.returncode == 0, load.stderr
-        yield base_url
-    finally:
-        server.stop()
+    cohort: RunningHapi = request.getfixturevalue("hapi_cohort")
+    return cohort.base_url
