@@ -233,3 +233,52 @@ def test_with_auth_on_the_demo_ehr_signs_the_hook_and_feedback_like_an_ehr(
         claims = jwt.decode(token, options={"verify_signature": False})
         assert claims["iss"] == f"{signed_demo_server}/demo/ehr"
         assert claims["aud"] == signed_demo_server + path
+
+
+def tab_to(page: Page, name: str, *, limit: int = 80) -> None:
+    """Press Tab until the focused element, as `TAG:accessible text`, starts with `name`."""
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            "(() => { const e = document.activeElement; return e.tagName + ':' +"
+            " (e.getAttribute('aria-label') || e.textContent || '').trim(); })()"
+        )
+        if focused.startswith(name):
+            return
+    raise AssertionError(f"Tab never reached {name!r}")
+
+
+def test_space_accepts_a_suggestion_and_enter_dismisses_the_card(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    open_chart(page, demo_server, "ln-demo-09")
+    page.locator(".cds-card__detail p").first.wait_for()
+
+    tab_to(page, "BUTTON:Accept: ")
+    with page.expect_request(lambda r: r.url.endswith("/feedback")) as accepted:
+        page.keyboard.press("Space")
+    assert json.loads(accepted.value.post_data or "{}")["feedback"][0]["outcome"] == "accepted"
+
+    tab_to(page, "SELECT:")  # the override reason: picked with the arrow keys
+    page.keyboard.press("ArrowDown")
+    tab_to(page, "BUTTON:Dismiss card")
+    with page.expect_request(lambda r: r.url.endswith("/feedback")) as dismissed:
+        page.keyboard.press("Enter")
+    feedback = json.loads(dismissed.value.post_data or "{}")["feedback"][0]
+    assert feedback["outcome"] == "overridden"
+    assert "overrideReason" in feedback
+
+
+def test_enter_on_the_cards_link_opens_the_trend_view(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    open_chart(page, demo_server, "ln-demo-01")
+    page.locator(".cds-card__detail p").first.wait_for()
+    tab_to(page, "A:Proteinuria and kidney function trend")
+    with page.context.expect_page() as opened:
+        page.keyboard.press("Enter")
+    trend = opened.value
+    trend.wait_for_selector("html[data-trend-ready=true]", state="attached")
+    assert trend.url.endswith("/demo/patients/ln-demo-01/trend")

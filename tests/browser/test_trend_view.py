@@ -51,7 +51,7 @@ def test_trend_chart_has_one_point_per_value_and_the_status_banner(
     save_screenshot(page, f"{patient_id}-trend-desktop", until="#milestones-title")
 
 
-@pytest.mark.parametrize("patient_id", ("ln-demo-10", *REPRESENTATIVE))
+@pytest.mark.parametrize("patient_id", ["ln-demo-10", *REPRESENTATIVE])
 def test_side_panel_width_needs_no_horizontal_scrolling(
     watched: WatchedPage, demo_server: str, patient_id: str
 ) -> None:
@@ -144,3 +144,37 @@ def test_threshold_labels_get_their_margin_when_the_panel_is_widened(
 
     page.set_viewport_size(DESKTOP)
     page.wait_for_function(f"{margin} >= 50")
+
+
+def test_enter_and_space_work_the_trend_views_controls(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    open_trend(page, f"{demo_server}/demo/patients/ln-demo-09/trend")
+    # a stub, so no print dialog; an IIFE, since Playwright calls an expression that is a function
+    page.evaluate(
+        "(() => { window.__printed = 0; window.print = () => { window.__printed += 1; }; })()"
+    )
+
+    focused = ""
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        focused = page.evaluate("document.activeElement.textContent.trim()")
+        if focused == "Print":
+            break
+    assert focused == "Print"
+    page.keyboard.press("Enter")
+    assert page.evaluate("window.__printed") == 1
+    page.keyboard.press("Space")
+    assert page.evaluate("window.__printed") == 2
+
+    criteria = page.locator("details", has=page.locator("summary", has_text="Criteria applied"))
+    assert criteria.get_attribute("open") is None
+    for _ in range(40):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent").startswith("Criteria applied"):
+            break
+    page.keyboard.press("Enter")
+    assert criteria.get_attribute("open") == ""
+    page.keyboard.press("Space")
+    assert criteria.get_attribute("open") is None
