@@ -178,3 +178,16 @@ def test_enter_and_space_work_the_trend_views_controls(
     assert criteria.get_attribute("open") == ""
     page.keyboard.press("Space")
     assert criteria.get_attribute("open") is None
+
+
+def test_the_trend_view_loads_everything_from_our_own_origin(
+    watched: WatchedPage, demo_server: str
+) -> None:
+    page = watched.page
+    urls: list[str] = []
+    page.on("request", lambda r: urls.append(r.url))
+    open_trend(page, f"{demo_server}/demo/patients/ln-demo-01/trend")
+    page.wait_for_load_state("networkidle")
+
+    assert f"{demo_server}/views/static/vendor/chartjs/chart.umd.min.js" in urls
+    assert [u for u in urls if not u.startswith(f"{demo_server}/")] == []  # no CDN, no network

@@ -1,16 +1,21 @@
-"""The card's link to the trend view, through the real app factory: `absolute` to the demo
-trend page in demo mode, `smart` to our own launch route when SMART is configured."""
+"""The card and the trend view it links to, through the real app factory: the link is
+`absolute` to the demo trend page in demo mode and `smart` to our own launch route when SMART
+is configured, and the trend page's banner says what the hook's card says, for every patient."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+from html import unescape
 from pathlib import Path
 from typing import Any
 
 import pytest
+from flask.testing import FlaskClient
 
 from cds.config import Config
 from cds.datasources.demo import DemoDataSource
+from cds.demo import CohortPatient, load_cohort
 from cds.views import demo_fhir
 from cds.views.smart_fhir import patient_queries
 from cds.web.app import config_from_env, create_app
@@ -19,11 +24,11 @@ HOOK = "/cds-services/lupus-nephritis"
 PATIENT = "ln-demo-01"  # refractory
 
 
-def _hook(prefetch: dict[str, Any] | None = None) -> dict[str, Any]:
+def _hook(prefetch: dict[str, Any] | None = None, patient_id: str = PATIENT) -> dict[str, Any]:
     body: dict[str, Any] = {
         "hook": "patient-view",
         "hookInstance": "3f1a2b4c-5d6e-4f70-8a9b-0c1d2e3f4a5b",
-        "context": {"userId": "Practitioner/demo-nephrologist", "patientId": PATIENT},
+        "context": {"userId": "Practitioner/demo-nephrologist", "patientId": patient_id},
     }
     if prefetch is not None:
         body["prefetch"] = prefetch
@@ -79,3 +84,31 @@ def test_with_smart_configured_the_card_links_smart_to_our_launch_route(
     refused = client.get("/smart/launch", query_string={"iss": "https://x.example", "launch": "1"})
     assert refused.status_code == 400
     assert client.get("/demo").status_code == 404  # not demo mode: no demo link, no demo pages
+
+
+@pytest.fixture(scope="module")
+def demo_client(tmp_path_factory: pytest.TempPathFactory) -> FlaskClient:
+    db = tmp_path_factory.mktemp("feedback") / "f.db"
+    config = config_from_env(
+        {"LNCDS_DEMO": "on", "LNCDS_AUTH": "off", "LNCDS_FEEDBACK_DB": str(db)}
+    )
+    return create_app(config).test_client()
+
+
+@pytest.mark.parametrize("patient", load_cohort(), ids=lambda p: p.id)
+def test_the_trend_banner_says_exactly_what_the_hooks_card_says(
+    demo_client: FlaskClient, patient: CohortPatient
+) -> None:
+    cards = demo_client.post(HOOK, json=_hook(patient_id=patient.id)).get_json()["cards"]
+    html = demo_client.get(f"/demo/patients/{patient.id}/trend").get_data(as_text=True)
+
+    banner = re.search(r'data-testid="banner-summary">(.*?)</p>', html, re.S)
+    indicator = re.search(r'class="banner banner--(\w+)"', html)
+    assert banner is not None
+    assert indicator is not None
+    if not cards:  # not-applicable, kidney failure: a plain sentence in the quietest style
+        assert indicator.group(1) == "info"
+        return
+    (card,) = cards
+    assert unescape(banner.group(1)) == card["summary"]
+    assert indicator.group(1) == card["indicator"]
