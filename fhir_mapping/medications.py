@@ -2,7 +2,7 @@
 
 MedicationRequest (active, completed, stopped, on-hold; not `doNotPerform`),
 MedicationStatement (active, completed, stopped) and MedicationAdministration (completed)
-of the five drug classes
+of the five drug classes, in a systemic form (not topical, ophthalmic, ...),
 become `MedicationRecord`s with a resolved start and end; same-class records no more than
 90 days apart (from the running end to the next start) join one `Course`.
 """
@@ -33,11 +33,13 @@ from fhir_mapping.units import days_of, mg_of_dose
 from fhir_mapping.valuesets import (
     INGREDIENT_ORDER,
     INGREDIENTS_BY_RXNORM,
+    LOCAL_ROUTE_CODES,
     RXNORM,
     TIMING_PER_DAY,
     TIMING_SYSTEM,
     Ingredient,
     ingredients_in_text,
+    names_local_form,
 )
 
 COUNTED_STATUSES: Mapping[str, frozenset[str]] = {
@@ -56,6 +58,7 @@ COURSE_GAP_DAYS = 90
 class _Named:
     ingredients: tuple[Ingredient, ...]
     unresolved: bool  # a medicationReference that could not be followed
+    local_form: bool = False  # a name or dose form says topical, ophthalmic, ...
 
 
 def _resolve_reference(
@@ -78,6 +81,7 @@ def _resolve_reference(
 
 def _named(resource: JsonObject, supplied: Mapping[str, JsonObject]) -> _Named:
     concepts: list[Any] = []
+    forms: list[Any] = []
     texts: list[str] = []
     unresolved = False
     if "medicationCodeableConcept" in resource:
@@ -97,6 +101,7 @@ def _named(resource: JsonObject, supplied: Mapping[str, JsonObject]) -> _Named:
                 concepts.extend(
                     ing.get("itemCodeableConcept") for ing in objs(medication.get("ingredient"))
                 )
+                forms.append(medication.get("form"))
     found: dict[str, Ingredient] = {}
     for concept in concepts:
         for system, code, _ in codings(concept):
@@ -108,7 +113,28 @@ def _named(resource: JsonObject, supplied: Mapping[str, JsonObject]) -> _Named:
         for ing in ingredients_in_text(t):
             found[ing.name] = ing
     ordered = sorted(found.values(), key=lambda i: INGREDIENT_ORDER[i.name])
-    return _Named(tuple(ordered), unresolved)
+    form_texts = [t for form in forms for t in concept_texts(form)]
+    local = bool(found) and any(names_local_form(t) for t in (*texts, *form_texts))
+    return _Named(tuple(ordered), unresolved, local)
+
+
+def _routes(resource: JsonObject, rtype: str) -> list[Any]:
+    """The route of every dosage line (MedicationAdministration has a single dosage)."""
+    if rtype == "MedicationAdministration":
+        dosage = obj(resource.get("dosage"))
+        return [dosage.get("route")] if dosage is not None else []
+    key = "dosageInstruction" if rtype == "MedicationRequest" else "dosage"
+    return [line.get("route") for line in objs(resource.get(key))]
+
+
+def _local_route(resource: JsonObject, rtype: str) -> bool:
+    """A dosage route that is topical, ophthalmic, otic, nasal, rectal or transdermal."""
+    for route in _routes(resource, rtype):
+        if any((system, code) in LOCAL_ROUTE_CODES for system, code, _ in codings(route)):
+            return True
+        if any(names_local_form(t) for t in concept_texts(route)):
+            return True
+    return False
 
 
 # --- when -----------------------------------------------------------------------------------
@@ -289,6 +315,9 @@ def _records_of(
         return []
     if resource.get("doNotPerform") is True:  # a prohibition, not treatment
         notes.append(note("medication-do-not-perform", source))
+        return []
+    if named.local_form or _local_route(resource, rtype):  # e.g. tacrolimus ointment
+        notes.append(note("medication-local-form", source))
         return []
     span = record_span(resource, status, as_of, source, notes)
     if span is None:

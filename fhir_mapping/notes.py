@@ -65,6 +65,10 @@ MESSAGES: dict[str, str] = {
     # medications
     "medication-status": "The medication record's status does not count; it was ignored.",
     "medication-do-not-perform": "The request forbids the medication (doNotPerform); ignored.",
+    "medication-local-form": (
+        "The medication is a local form (topical, ophthalmic, otic, nasal, rectal, ...), "
+        "not systemic treatment; it was ignored."
+    ),
     "medication-unresolved": "A medicationReference could not be resolved to a Medication.",
     "medication-no-start": "The medication record has no usable start date; it was ignored.",
     "medication-end-before-start": "The medication record ends before it starts; read as one day.",

@@ -282,3 +282,20 @@ NAME_PATTERN: re.Pattern[str] = re.compile(
 def ingredients_in_text(text: str) -> list[Ingredient]:
     """Ingredients named (by ingredient or brand name) anywhere in a display or text."""
     return [INGREDIENTS_BY_NAME[m] for m in NAME_PATTERN.findall(text.lower())]
+
+
+# Local (non-systemic) forms: whole words or brands in a name, dose form or route text, or a
+# route code. Not treatment for the rules (tacrolimus ointment, ciclosporin eye drops).
+_LOCAL = _DATA["local_forms"]
+LOCAL_FORM_WORDS: tuple[str, ...] = tuple(w.lower() for w in (*_LOCAL["words"], *_LOCAL["brands"]))
+LOCAL_FORM_PATTERN: re.Pattern[str] = re.compile(
+    r"(?<![a-z])("
+    + "|".join(re.escape(w) for w in sorted(LOCAL_FORM_WORDS, key=len, reverse=True))
+    + r")(?![a-z])"
+)
+LOCAL_ROUTE_CODES = frozenset((_system(e["system"]), e["code"]) for e in _LOCAL["route_codes"])
+
+
+def names_local_form(text: str) -> bool:
+    """Does a name, dose form or route text name a local (non-systemic) form?"""
+    return LOCAL_FORM_PATTERN.search(text.lower()) is not None

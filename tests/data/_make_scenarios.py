@@ -3257,6 +3257,41 @@ scenario(
 )
 
 scenario(
+    "refractory_not_timed_from_topical_tacrolimus",
+    situation="Tacrolimus 0.1 % topical ointment (for cutaneous lupus) active since 2022-06-01; "
+    "class IV LN treated with MMF 2 g/day since 2023-12-01. UPCR 6.0 (2022-05-20), 4.0 "
+    "(2023-11-28), 2.5 g/g (2024-06-20), eGFR stable.",
+    why="An ointment is not induction therapy (noted and ignored), so the run is the MMF course "
+    "and T0 = 2023-12-01 with P0 = 4.0: 2.5 > 2.0 is neither CR nor PR at T0 + 202 → NR; MMF "
+    "≥ 2 g/day for 212 d → refractory. Read as a CNI, the ointment would start the run in 2022 "
+    "(P0 6.0) and 2.5 ≤ 3.0 would be claimed a partial response.",
+    spec="§2 medications (spec silent on local forms), §3 T0, §4 NR and refractory",
+    as_of="2024-06-30",
+    resources=[
+        patient("pt-topical-tac"),
+        ln_class_iv(),
+        med_request("tac-ointment", "2022-06-01", text="tacrolimus 0.1 % Topical Ointment"),
+        mmf(),
+        upcr("upcr-2022", "2022-05-20", 6.0),
+        upcr("upcr-p0", "2023-11-28", 4.0),
+        egfr("egfr-0", "2023-11-28", 95),
+        upcr("upcr-cur", "2024-06-20", 2.5),
+        egfr("egfr-cur", "2024-06-20", 92),
+    ],
+    expected=expect(
+        status="refractory",  # §4 NR + MPAA ≥ 2 g/day ≥ 183 d
+        response="none",
+        refractory=True,
+        flare=None,
+        index_date="2023-12-01",
+        index_source="medication",
+        function_assessed=True,
+        ln_classes=["IV"],
+    ),
+    notes={"present_for": ["MedicationRequest/tac-ointment"]},
+)
+
+scenario(
     "sledai_unitless_sediment_and_si_units",
     situation="In CR (0.3 g/g on 2024-06-20); on 2024-06-25 urine RBC 8 as a bare integer, urine "
     "WBC 6 and RBC casts 1 as quantities without a unit, UACR 30 mg/mmol{creat}, platelets 90 "
@@ -3402,6 +3437,8 @@ def index_table() -> str:
         "(`insufficient_cr_without_p0_then_p_0_8_is_not_lost`).",
         "- A MedicationRequest with `doNotPerform` is a prohibition, never a course "
         "(`nr_do_not_perform_rituximab_is_not_treatment`).",
+        "- Local forms (topical, ophthalmic, otic, nasal, rectal, transdermal) are not treatment "
+        "(`refractory_not_timed_from_topical_tacrolimus`).",
         "- The display unit of a 24-h urine protein value is not pinned (g/g or g/(24.h)); its "
         "number is.",
         "",

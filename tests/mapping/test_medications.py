@@ -44,6 +44,7 @@ def test_counting_records_are_exactly_these(record: PatientRecord) -> None:
         "mmf-admin-am",
         "mmf-admin-pm",
         "mmf-end-before-start",
+        "pred-oral-route",
     }
 
 
@@ -142,6 +143,12 @@ def test_dose_count(record: PatientRecord, rid: str, count: int) -> None:
     [
         ("mmf-draft", {"medication-status"}),
         ("rituximab-do-not-perform", {"medication-do-not-perform"}),
+        # local (non-systemic) forms: by name, brand, dose form or route
+        ("tac-ointment-text", {"medication-local-form"}),
+        ("csa-eye-emulsion-brand", {"medication-local-form"}),
+        ("pred-ophthalmic-route", {"medication-local-form"}),
+        ("mpred-topical-route-text", {"medication-local-form"}),
+        ("tac-contained-ointment-form", {"medication-local-form"}),
         ("mmf-statement-intended", {"medication-status"}),
         ("mmf-admin-in-progress", {"medication-status"}),
         ("mmf-unresolved-reference", {"medication-unresolved"}),

@@ -289,3 +289,40 @@ def test_unit_matching_ignores_case_whitespace_and_micro_sign() -> None:
 
 def test_timing_codes_give_doses_per_day() -> None:
     assert dict(vs.TIMING_PER_DAY) == {"QD": 1, "BID": 2, "TID": 3, "QID": 4}
+
+
+@pytest.mark.parametrize(
+    ("text", "local"),
+    [
+        ("tacrolimus 0.1 % Topical Ointment", True),
+        ("Protopic 0.03% ointment", True),
+        ("cycloSPORINE 0.5 MG/ML Ophthalmic Emulsion", True),
+        ("Restasis", True),
+        ("Pred Forte 1% eye drops", True),
+        ("prednisolone sodium phosphate ear drops", True),
+        ("prednisolone 20 MG Rectal Foam", True),
+        ("Topical", True),
+        ("Ophthalmic route", True),
+        # systemic forms, and words that merely contain a local word
+        ("tacrolimus 1 MG Oral Capsule [Prograf]", False),
+        ("Benlysta 200 mg/mL subcutaneous autoinjector", False),
+        ("belimumab, sub-cutaneous", False),
+        ("Methylprednisolone 500 mg IV", False),
+        ("prednisolone 5 MG Oral Tablet, one a day for a year", False),
+        ("Cyclophosphamide 500 MG Injection", False),
+    ],
+)
+def test_local_forms_are_found_as_whole_words(text: str, local: bool) -> None:
+    assert vs.names_local_form(text) is local
+
+
+def test_local_route_codes_are_pinned() -> None:
+    assert {
+        (SCT, "6064005"),  # topical
+        (SCT, "448598008"),  # cutaneous
+        (SCT, "54485002"),  # ophthalmic
+        (SCT, "10547007"),  # otic
+        (SCT, "46713006"),  # nasal
+        (SCT, "37161004"),  # rectal
+        (SCT, "45890007"),  # transdermal
+    } == vs.LOCAL_ROUTE_CODES
