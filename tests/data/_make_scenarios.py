@@ -3292,6 +3292,47 @@ scenario(
 )
 
 scenario(
+    "refractory_rituxan_by_brand_after_a_flare_resets_t0",
+    situation="MMF 2 g/day since 2023-06-01 (class IV LN diagnosed 2023-05-25); UPCR 6.0 "
+    "(2023-05-28) → 2.5 (2023-08-01, PR) → 5.5 (2024-01-10); rituximab ordered as text only "
+    "'Rituxan 1000 mg IV infusion' on 2024-01-20 (completed); UPCR 2.9 on 2024-08-10; eGFR "
+    "stable.",
+    why="Rituxan is rituximab by brand. 5.5 ≥ 2 × 2.5 is a proteinuric flare on 2024-01-10, in "
+    "(T0, rituximab start] → T0 = 2024-01-20, P0 = 5.5 (§3). 2.9 > 2.75 is neither CR nor PR at "
+    "T0 + 203 (≥ 150, as_of ≥ T0 + 183) → NR; MMF ≥ 2 g/day over [T0, as_of] = 213 d → "
+    "refractory. No flare since the new T0 (no response after it). Missing the brand would "
+    "keep T0 in 2023 (P0 6.0), and 2.9 ≤ 3.0 and < 3.0 would be called a partial response.",
+    spec="§2 brand names, §3 reset after a flare, §4 NR and refractory",
+    as_of="2024-08-20",
+    resources=[
+        patient("pt-rituxan"),
+        ln_class_iv(onset="2023-05-25"),
+        mmf(authored="2023-06-01"),
+        upcr("upcr-p0", "2023-05-28", 6.0),
+        egfr("egfr-0", "2023-05-28", 95),
+        upcr("upcr-pr", "2023-08-01", 2.5),
+        egfr("egfr-pr", "2023-08-01", 94),
+        upcr("upcr-flare", "2024-01-10", 5.5),
+        egfr("egfr-flare", "2024-01-10", 93),
+        med_request(
+            "rituxan", "2024-01-20", text="Rituxan 1000 mg IV infusion", status="completed"
+        ),
+        upcr("upcr-cur", "2024-08-10", 2.9),
+        egfr("egfr-cur", "2024-08-10", 92),
+    ],
+    expected=expect(
+        status="refractory",  # §4 NR after the reset + MPAA ≥ 183 d
+        response="none",
+        refractory=True,
+        flare=None,
+        index_date="2024-01-20",
+        index_source="medication",
+        function_assessed=True,
+        ln_classes=["IV"],
+    ),
+)
+
+scenario(
     "sledai_unitless_sediment_and_si_units",
     situation="In CR (0.3 g/g on 2024-06-20); on 2024-06-25 urine RBC 8 as a bare integer, urine "
     "WBC 6 and RBC casts 1 as quantities without a unit, UACR 30 mg/mmol{creat}, platelets 90 "

@@ -127,19 +127,47 @@ CONDITIONS: dict[tuple[str, str], tuple[str, str | None]] = {
 
 # ingredient → (class, RxNorm ingredient codes, names and brands)
 MEDICATIONS: dict[str, tuple[DrugClass, set[str], set[str]]] = {
-    "mycophenolate mofetil": (DrugClass.MPAA, {"68149"}, {"mycophenolate mofetil", "cellcept"}),
+    "mycophenolate mofetil": (
+        DrugClass.MPAA,
+        {"68149"},
+        {"mycophenolate mofetil", "cellcept", "myfenax"},
+    ),
     "mycophenolic acid": (DrugClass.MPAA, {"7145"}, {"mycophenolic acid"}),
     "mycophenolate sodium": (DrugClass.MPAA, set(), {"mycophenolate sodium", "myfortic"}),
-    "cyclophosphamide": (DrugClass.CYC, {"3002"}, {"cyclophosphamide"}),
-    "tacrolimus": (DrugClass.CNI, {"42316"}, {"tacrolimus"}),
-    "cyclosporine": (DrugClass.CNI, {"3008"}, {"cyclosporine", "ciclosporin"}),
+    "cyclophosphamide": (
+        DrugClass.CYC,
+        {"3002"},
+        {"cyclophosphamide", "cytoxan", "endoxan", "neosar", "procytox"},
+    ),
+    "tacrolimus": (
+        DrugClass.CNI,
+        {"42316"},
+        {"tacrolimus", "prograf", "advagraf", "envarsus", "astagraf", "modigraf"},
+    ),
+    "cyclosporine": (
+        DrugClass.CNI,
+        {"3008"},
+        {"cyclosporine", "ciclosporin", "neoral", "sandimmune", "sandimmun", "gengraf"},
+    ),
     "voclosporin": (DrugClass.CNI, set(), {"voclosporin", "lupkynis"}),
-    "rituximab": (DrugClass.BIOLOGIC, {"121191"}, {"rituximab"}),
+    "rituximab": (
+        DrugClass.BIOLOGIC,
+        {"121191"},
+        {"rituximab", "rituxan", "mabthera", "truxima", "ruxience", "riabni", "rixathon"},
+    ),
     "belimumab": (DrugClass.BIOLOGIC, set(), {"belimumab", "benlysta"}),
     "obinutuzumab": (DrugClass.BIOLOGIC, set(), {"obinutuzumab", "gazyva"}),
-    "prednisone": (DrugClass.GLUCOCORTICOID, {"8640"}, {"prednisone"}),
-    "prednisolone": (DrugClass.GLUCOCORTICOID, {"8638"}, {"prednisolone"}),
-    "methylprednisolone": (DrugClass.GLUCOCORTICOID, {"6902"}, {"methylprednisolone"}),
+    "prednisone": (DrugClass.GLUCOCORTICOID, {"8640"}, {"prednisone", "deltasone", "rayos"}),
+    "prednisolone": (
+        DrugClass.GLUCOCORTICOID,
+        {"8638"},
+        {"prednisolone", "orapred", "millipred", "pediapred"},
+    ),
+    "methylprednisolone": (
+        DrugClass.GLUCOCORTICOID,
+        {"6902"},
+        {"methylprednisolone", "medrol", "solu-medrol"},
+    ),
 }
 
 
@@ -274,6 +302,11 @@ def test_rxnorm_ingredient_code_resolves(rxcui: str, ingredient: str) -> None:
         ("Lupkynis 7.9 mg capsule", ["voclosporin"]),
         ("Benlysta 200 mg/mL", ["belimumab"]),
         ("Gazyva infusion", ["obinutuzumab"]),
+        ("Rituxan 1000 mg IV infusion", ["rituximab"]),
+        ("Prograf 1 mg capsule", ["tacrolimus"]),
+        ("Neoral 100 mg", ["cyclosporine"]),
+        ("Solu-Medrol 500 mg IV", ["methylprednisolone"]),
+        ("Cytoxan 750 mg IV", ["cyclophosphamide"]),
         ("hydroxychloroquine 200 mg", []),
         ("voclosporine-like garbage cyclosporines", []),
     ],
