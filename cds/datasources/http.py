@@ -41,7 +41,6 @@ log = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
 _CHUNK = 64 * 1024
 _GRACE = 0.25  # seconds past the deadline for threads to report their own timeout
-_OUTCOME_ERRORS = frozenset({"error", "fatal"})
 
 
 class SourceUnavailableError(Exception):
@@ -288,4 +287,7 @@ def _is_error_outcome(outcome: Mapping[str, Any]) -> bool:
     issues = outcome.get("issue")
     if not isinstance(issues, list) or not issues:
         return True
-    return any(not isinstance(i, dict) or i.get("severity") in _OUTCOME_ERRORS for i in issues)
+    return any(
+        not isinstance(i, dict) or i.get("severity") not in ("warning", "information")
+        for i in issues
+    )

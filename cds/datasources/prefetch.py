@@ -29,7 +29,7 @@ from cds.datasources.base import JsonObject
 _TOKEN = re.compile(r"\{\{\s*([A-Za-z0-9_.]+)\s*\}\}")
 _READ = re.compile(r"([A-Z][A-Za-z]+)/([^/?]+)")
 _SEARCH = re.compile(r"([A-Z][A-Za-z]+)\?.*")
-SEARCH_BUNDLE_TYPES = frozenset({"searchset", "collection"})
+SEARCH_BUNDLE_TYPES = ("searchset", "collection")  # a tuple: `in` must not hash client JSON
 
 
 class UnresolvedTokenError(ValueError):

@@ -139,6 +139,8 @@ def test_next_link_to_another_server_is_refused_without_calling_it(
             {"resourceType": "Bundle", "type": "transaction-response"}, id="wrong-bundle-type"
         ),
         pytest.param({"resourceType": "Observation", "id": "x"}, id="not-a-bundle"),
+        pytest.param({"resourceType": "Bundle", "type": {"searchset": 1}}, id="type-an-object"),
+        pytest.param({"resourceType": "Bundle", "type": ["searchset"]}, id="type-a-list"),
     ],
 )
 def test_unusable_search_prefetch_is_fetched_instead(

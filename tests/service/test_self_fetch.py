@@ -112,6 +112,15 @@ def test_no_token_is_sent_when_the_client_gave_none(
         ),
         ("patient", {"json": {"resourceType": "Patient", "id": "other"}}, "did not return"),
         ("conditions", {"json": searchset([ERROR_OUTCOME])}, "error OperationOutcome"),
+        (
+            "conditions",
+            {
+                "json": searchset(
+                    [{"resourceType": "OperationOutcome", "issue": [{"severity": {}}]}]
+                )
+            },
+            "error OperationOutcome",  # not "unexpected error": junk is judged, not crashed on
+        ),
     ],
 )
 def test_fhir_server_failure_is_412_naming_the_key(
