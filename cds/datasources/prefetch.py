@@ -8,6 +8,7 @@
 | OperationOutcome (alone or in the Bundle)   | FETCH, else 412                            |
 | Bundle of another type, wrong resource/id   | FETCH, else 412                            |
 | searchset Bundle with a `next` link         | FOLLOW: keep this page, fetch the rest     |
+| fewer matches than its `total`, no `next`   | FETCH the whole query, else 412            |
 | searchset/collection Bundle, or the resource| USE                                        |
 
 CDS Hooks 2.0 prefetch templates have no date tokens, so look-back windows are ours to
@@ -112,7 +113,27 @@ def decide(query: Query, value: Any, *, absent: Any) -> Verdict:
     next_url = next_link(value)
     if next_url is not None:
         return Verdict(key, Decision.FOLLOW, resources=resources, next_url=next_url)
+    total, matches = value.get("total"), _match_count(value)
+    if isinstance(total, int) and not isinstance(total, bool) and matches < total:
+        return Verdict(
+            key,
+            Decision.FETCH,
+            reason=f"prefetch Bundle holds {matches} of its total {total} matches, no next link",
+        )
     return Verdict(key, Decision.USE, resources=resources)
+
+
+def _match_count(bundle: Mapping[str, Any]) -> int:
+    """Entries that are search matches (`search.mode` match or absent; not include/outcome)."""
+    count = 0
+    for entry in bundle.get("entry") or ():
+        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
+            continue
+        search = entry.get("search")
+        mode = search.get("mode") if isinstance(search, dict) else None
+        if mode in (None, "match"):
+            count += 1
+    return count
 
 
 def bundle_resources(bundle: Mapping[str, Any]) -> tuple[JsonObject, ...]:

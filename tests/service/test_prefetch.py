@@ -118,6 +118,48 @@ def test_paginated_prefetch_without_fhir_server_is_412_not_assumed_complete(
     assert "proteinuria" in _failed_keys(client.post(SERVICE_URL, json=hook_body(prefetch)))
 
 
+def _truncated(bundle: dict[str, Any], kept: int) -> dict[str, Any]:
+    """The first `kept` entries of a searchset that says how many it matched, and no link."""
+    return {**bundle, "total": len(bundle["entry"]), "entry": bundle["entry"][:kept]}
+
+
+def test_prefetch_holding_fewer_matches_than_its_total_is_fetched_whole(
+    client: FlaskClient, fhir: responses.RequestsMock, assessor: RecordingAssessor
+) -> None:
+    """An EHR that cut the search short (and dropped its `next` link) sent partial data."""
+    prefetch = load_prefetch()
+    whole = prefetch["proteinuria"]
+    prefetch["proteinuria"] = _truncated(whole, kept=2)
+    answer(fhir, "proteinuria", whole)
+    response = client.post(SERVICE_URL, json=with_fhir(hook_body(prefetch)))
+    assert response.status_code == 200
+    assert len(fhir.calls) == 1
+    assert f"Observation/{PATIENT_ID}-upcr-5" in assessor.resource_ids
+
+
+def test_prefetch_holding_fewer_matches_than_its_total_without_server_is_412(
+    client: FlaskClient,
+) -> None:
+    prefetch = load_prefetch()
+    prefetch["proteinuria"] = _truncated(prefetch["proteinuria"], kept=2)
+    text = _failed_keys(client.post(SERVICE_URL, json=hook_body(prefetch)))
+    assert "'proteinuria'" in text
+    assert "total" in text
+
+
+def test_prefetch_whose_total_matches_its_entries_is_used(
+    client: FlaskClient, fhir: responses.RequestsMock
+) -> None:
+    prefetch = load_prefetch()
+    for key in ("proteinuria", "conditions"):
+        prefetch[key] = _truncated(prefetch[key], kept=len(prefetch[key]["entry"]))
+    prefetch["conditions"]["entry"].append(  # an included resource is not a match
+        {"resource": {"resourceType": "Patient", "id": PATIENT_ID}, "search": {"mode": "include"}}
+    )
+    assert client.post(SERVICE_URL, json=with_fhir(hook_body(prefetch))).status_code == 200
+    assert len(fhir.calls) == 0
+
+
 def test_next_link_to_another_server_is_refused_without_calling_it(
     client: FlaskClient, fhir: responses.RequestsMock
 ) -> None:
