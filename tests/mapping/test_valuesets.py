@@ -134,6 +134,7 @@ MEDICATIONS: dict[str, tuple[DrugClass, set[str], set[str]]] = {
     ),
     "mycophenolic acid": (DrugClass.MPAA, {"7145"}, {"mycophenolic acid"}),
     "mycophenolate sodium": (DrugClass.MPAA, set(), {"mycophenolate sodium", "myfortic"}),
+    "mycophenolate (unspecified)": (DrugClass.MPAA, set(), {"mycophenolate"}),
     "cyclophosphamide": (
         DrugClass.CYC,
         {"3002"},
@@ -303,6 +304,8 @@ def test_rxnorm_ingredient_code_resolves(rxcui: str, ingredient: str) -> None:
         ("Benlysta 200 mg/mL", ["belimumab"]),
         ("Gazyva infusion", ["obinutuzumab"]),
         ("Rituxan 1000 mg IV infusion", ["rituximab"]),
+        # MPAA all the same: judged against the MMF dose, the strictest threshold
+        ("Mycophenolate 1000 mg twice daily", ["mycophenolate (unspecified)"]),
         ("Prograf 1 mg capsule", ["tacrolimus"]),
         ("Neoral 100 mg", ["cyclosporine"]),
         ("Solu-Medrol 500 mg IV", ["methylprednisolone"]),

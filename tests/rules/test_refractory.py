@@ -49,6 +49,8 @@ def test_full_dose_mmf_for_183_days_is_adequate(end: int, refractory: bool) -> N
         ("mycophenolate sodium", 1440, True),
         ("Mycophenolate Sodium", 1440, True),
         ("mycophenolate", 1440, False),  # unlisted ingredient: the MMF threshold applies
+        ("mycophenolate (unspecified)", 1440, False),  # "mycophenolate" alone: MMF's
+        ("mycophenolate (unspecified)", 2000, True),
     ],
 )
 def test_mpaa_full_dose_depends_on_the_ingredient(
