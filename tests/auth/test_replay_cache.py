@@ -78,7 +78,8 @@ def test_replay_keys_are_scoped_by_issuer_and_hashed() -> None:
 def test_replay_is_caught_across_two_workers_sharing_redis(
     redis_url: str, make_settings: SettingsFactory, es384_key: SigningKey
 ) -> None:
-    """Two verifiers (two gunicorn workers, or two instances) behind one Redis."""
+    """Two verifiers behind one Redis, in one process: the fast stand-in for two workers.
+    The same with two real gunicorn workers is tests/trust/test_replay_workers.py."""
     settings = make_settings(es384_key, redis_url=redis_url)
     worker_a = JwtVerifier(settings)
     worker_b = JwtVerifier(settings)

@@ -3,8 +3,9 @@
 The production command runs with two workers, auth on, and a trusted-issuers file naming a key
 generated here. The same token (one `jti`) is sent many times at once on separate connections,
 so both workers receive it; gunicorn's access log is given the worker's pid
-(`GUNICORN_CMD_ARGS`, which overrides only the log format of gunicorn.conf.py), which shows
-which worker answered each call. With `LNCDS_REDIS_URL` pointing at a real redis-server, one
+(`GUNICORN_CMD_ARGS`, which overrides only the access-log format of gunicorn.conf.py; the line
+is found in plain text or inside a JSON log record), which shows which worker answered each
+call. With `LNCDS_REDIS_URL` pointing at a real redis-server, one
 call gets 200 and every other one 401. The control, without Redis, shows what the shared cache
 prevents: each worker's in-memory cache accepts the token once.
 """
@@ -33,7 +34,7 @@ CLIENTS = 16
 CALLS_PER_CLIENT = 3
 ROUNDS = 5  # fresh tokens until a round reached both workers (nearly always the first)
 ACCESS_FORMAT = "trust-access pid=%(p)s status=%(s)s path=%(U)s"
-ACCESS_LINE = re.compile(r"trust-access pid=<(\d+)> status=(\d{3}) path=(\S+)")
+ACCESS_LINE = re.compile(r"trust-access pid=<(\d+)> status=(\d{3}) path=([^\s\"]+)")
 
 
 @dataclass(frozen=True)
