@@ -63,9 +63,9 @@ def service_env(fhir_base: str, tmp_dir: Path, **overrides: str) -> dict[str, st
     return env
 
 
-def hook_instance(patient_id: str, variant: str = "") -> str:
+def hook_instance(patient_id: str) -> str:
     """A hookInstance per patient: the same for every way of calling, so card uuids match."""
-    return str(uuid.uuid5(HOOK_NAMESPACE, f"{patient_id}/{variant}"))
+    return str(uuid.uuid5(HOOK_NAMESPACE, patient_id))
 
 
 def hook_body(
@@ -74,12 +74,11 @@ def hook_body(
     fhir_server: str | None,
     prefetch: Mapping[str, Any] | None = None,
     access_token: str | None = None,
-    instance: str | None = None,
 ) -> dict[str, Any]:
     """A patient-view request as an EHR sends it."""
     body: dict[str, Any] = {
         "hook": "patient-view",
-        "hookInstance": instance or hook_instance(patient_id),
+        "hookInstance": hook_instance(patient_id),
         "context": {"userId": USER_ID, "patientId": patient_id},
     }
     if fhir_server is not None:
