@@ -534,12 +534,22 @@ def _service_refinements(hooks: list[str]) -> dict[str, Any]:
                             "items": {"properties": {"id": _UUID}},
                         },
                     },
-                    "if": {"properties": {"outcome": {"const": "accepted"}}},
-                    "then": {
-                        "required": ["acceptedSuggestions"],
-                        "not": {"required": ["overrideReason"]},
-                    },
-                    "else": {"not": {"required": ["acceptedSuggestions"]}},
+                    # cds-fb-2/3 as two alternatives (`false`: the member must be absent)
+                    "anyOf": [
+                        {
+                            "required": ["acceptedSuggestions"],
+                            "properties": {
+                                "outcome": {"const": "accepted"},
+                                "overrideReason": False,
+                            },
+                        },
+                        {
+                            "properties": {
+                                "outcome": {"const": "overridden"},
+                                "acceptedSuggestions": False,
+                            }
+                        },
+                    ],
                 },
             ],
         },
