@@ -15,6 +15,7 @@
 #   LNCDS_MAX_REQUEST_BYTES        largest hook request body (default 64000000)
 #   LNCDS_LOOKBACK_YEARS           Observations older than this are not used (default 15)
 #   LNCDS_TIMEZONE                 IANA zone for "today" (default UTC)
+#   LNCDS_AS_OF                    fixed assessment date YYYY-MM-DD (demos only; default today)
 #   LNCDS_PROFILE                  kdigo-2024 (default) | gu-2014
 #   LNCDS_DEMO                     1 to serve the embedded synthetic cohort
 #   LNCDS_SMART_LAUNCH_URL         SMART launch URL of the trend view (card link type smart)

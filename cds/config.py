@@ -90,6 +90,7 @@ class Config:
     max_request_bytes: int = 64_000_000  # LNCDS_MAX_REQUEST_BYTES: hook body incl. prefetch
     lookback_years: int = 15  # LNCDS_LOOKBACK_YEARS: Observations older are dropped
     timezone: str = "UTC"  # LNCDS_TIMEZONE: as_of = today in this zone
+    as_of: date | None = None  # LNCDS_AS_OF: assess as of this fixed date (demos, replays)
     profile: str = "kdigo-2024"  # LNCDS_PROFILE
     demo: bool = False  # LNCDS_DEMO: self-fetch from the embedded synthetic cohort
     smart_launch_url: str | None = None  # LNCDS_SMART_LAUNCH_URL: card link of type smart
@@ -109,7 +110,14 @@ class Config:
         return ZoneInfo(self.timezone)
 
     def today(self) -> date:
-        """`as_of` for a hook call: the current date in the configured time zone."""
+        """`as_of` for a hook call: the current date in the configured time zone.
+
+        `LNCDS_AS_OF` replaces "today" by a fixed date: a synthetic cohort dated around one
+        day (the demo's) or a replay of a past hook must be judged on that day, not drift
+        into stale data as the calendar moves on. Start-up logs it when set.
+        """
+        if self.as_of is not None:
+            return self.as_of
         now = self.clock()
         if now.tzinfo is None:
             raise ConfigError("the configured clock must return an aware datetime")
@@ -140,6 +148,13 @@ _INJECTED = frozenset(
 
 
 def _parse(name: str, raw: str, default: Any) -> Any:
+    if name == "LNCDS_AS_OF":  # exactly a calendar date: no times, no week dates
+        try:
+            if len(raw) == 10 and raw[4] == raw[7] == "-":
+                return date.fromisoformat(raw)
+        except ValueError:
+            pass
+        raise ConfigError(f"LNCDS_AS_OF must be a date YYYY-MM-DD, not {raw!r}")
     if name == "LNCDS_AUTH":  # exactly "off" disables auth: no 0/false/no lookalikes
         if raw.lower() not in ("on", "off"):
             raise ConfigError(f"LNCDS_AUTH must be 'on' or 'off', not {raw!r}")

@@ -2,17 +2,16 @@
 
 `service_env` is the environment of the gunicorn process (the Dockerfile's CMD, started by
 `tests.gunicorn_server.running_gunicorn`): auth off, HAPI the only allowed FHIR server, plain
-http allowed for loopback, and the clock at noon UTC on the cohort's as-of date. `call_hook`
+http allowed for loopback, and `LNCDS_AS_OF` at the cohort's as-of date (its stories hold on
+that day only). `call_hook`
 posts one patient-view call and checks what comes back against our CDS Hooks schemas (200) or
 as a FHIR R4 OperationOutcome (errors), whatever the test asserts itself.
 """
 
 from __future__ import annotations
 
-import os
 import uuid
 from collections.abc import Mapping
-from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,6 @@ from cds.cards.builder import stable_uuid
 from cds.demo import DEMO_AS_OF, CohortPatient
 from cds.schema import validate_response
 
-FROZEN_CLOCK_DIR = Path(__file__).parent / "frozen_clock"
-FROZEN_AT = datetime.combine(DEMO_AS_OF, time(12), tzinfo=UTC)
 SERVICE_PATH = "/cds-services/lupus-nephritis"
 USER_ID = "Practitioner/ln-cds-integration"
 HOOK_NAMESPACE = uuid.UUID("0f3a6c1e-4b7d-4e55-9d2a-5c8e1b7f3a90")
@@ -45,8 +42,7 @@ NO_CARD_STATUSES = frozenset({"not-applicable", "kidney-failure"})
 
 
 def service_env(fhir_base: str, tmp_dir: Path, **overrides: str) -> dict[str, str]:
-    """Environment of a gunicorn service that fetches from `fhir_base` on the frozen date."""
-    python_path = [str(FROZEN_CLOCK_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    """Environment of a gunicorn service that fetches from `fhir_base`, as of the cohort's day."""
     env = {
         "LNCDS_AUTH": "off",
         "LNCDS_FHIR_ALLOWED_SERVERS": fhir_base,
@@ -56,8 +52,7 @@ def service_env(fhir_base: str, tmp_dir: Path, **overrides: str) -> dict[str, st
         "LNCDS_FHIR_TIMEOUT_SECONDS": "30",
         "LNCDS_FHIR_BUDGET_SECONDS": "60",
         "LNCDS_FEEDBACK_DB": str(tmp_dir / "feedback.sqlite3"),
-        "LNCDS_TEST_FROZEN_AT": FROZEN_AT.isoformat(),
-        "PYTHONPATH": os.pathsep.join(python_path),
+        "LNCDS_AS_OF": DEMO_AS_OF.isoformat(),
     }
     env.update(overrides)
     return env

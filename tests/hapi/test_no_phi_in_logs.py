@@ -276,7 +276,6 @@ def test_refused_and_accepted_jwts_are_never_logged(
         LNCDS_PUBLIC_URL=PUBLIC_URL,
         LNCDS_TRUSTED_ISSUERS_FILE=str(issuers),
         LNCDS_LOG_LEVEL="DEBUG",
-        LNCDS_TEST_FROZEN_AT="",  # JWT times are checked against the real clock
     )
     audience = PUBLIC_URL + SERVICE_PATH
     now = int(time.time())

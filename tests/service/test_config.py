@@ -96,3 +96,21 @@ def test_today_is_the_date_in_the_configured_zone() -> None:
 def test_a_naive_clock_is_refused() -> None:
     with pytest.raises(ConfigError):
         Config(clock=lambda: datetime(2025, 3, 14)).today()
+
+
+def test_lncds_as_of_pins_the_assessment_date_whatever_the_clock() -> None:
+    config = Config.from_env({"LNCDS_AS_OF": "2020-02-29"})
+    assert config.as_of == date(2020, 2, 29)
+    later = config.with_overrides(clock=lambda: datetime(2031, 1, 1, tzinfo=UTC))
+    assert later.today() == date(2020, 2, 29)
+
+
+@pytest.mark.parametrize("raw", ["2020-02-30", "2020-2-29", "20200229", "2020-02-29T12:00", "soon"])
+def test_lncds_as_of_must_be_a_calendar_date(raw: str) -> None:
+    with pytest.raises(ConfigError, match="LNCDS_AS_OF"):
+        Config.from_env({"LNCDS_AS_OF": raw})
+
+
+def test_without_lncds_as_of_today_follows_the_clock() -> None:
+    noon = datetime(2025, 3, 13, 12, 0, tzinfo=UTC)
+    assert Config.from_env({}).with_overrides(clock=lambda: noon).today() == date(2025, 3, 13)
