@@ -20,8 +20,11 @@
 #   LNCDS_DEMO                     1 to serve the embedded synthetic cohort
 #   LNCDS_SMART_LAUNCH_URL         SMART launch URL of the trend view (card link type smart)
 #   LNCDS_LOG_LEVEL                DEBUG | INFO (default) | WARNING | ERROR
+#   LNCDS_LOG_FORMAT               json (default: one JSON object per log line) | text
 #   LNCDS_DATABASE_URL / LNCDS_FEEDBACK_DB   feedback storage (PostgreSQL URL / SQLite path)
 #   LNCDS_BIND, LNCDS_WORKERS, LNCDS_THREADS   gunicorn (gunicorn.conf.py)
+#   PROMETHEUS_MULTIPROC_DIR       per-worker metric files behind /metrics (default: a temp dir)
+# Probes: GET /healthz (liveness), GET /readyz (readiness); metrics: GET /metrics.
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

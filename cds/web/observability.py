@@ -76,7 +76,8 @@ class Metrics:
         )
         self.stages = Histogram(
             "lncds_hook_stage_duration_seconds",
-            "Time spent in each stage of a hook call (exclusive of nested stages).",
+            "Time spent in each stage of a CDS Hooks call, exclusive of nested stages (hook: "
+            "auth, validate, fetch, map, assess, cards; feedback: auth, validate, store).",
             ["stage"],
             buckets=_LATENCY_BUCKETS,
             registry=self.registry,
