@@ -24,6 +24,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
+from cds.config import ConfigError
 from cds.engine import assess_resources
 from cds.feedback import FeedbackStore, FeedbackStoreError, store_for
 from cds.tracing import current_trace, stage, start_trace
@@ -511,3 +512,11 @@ def test_nested_stages_are_exclusive_and_repeated_stages_add_up(fake_clock: list
 
     end_trace(token)
     assert current_trace() is None
+
+
+def test_a_metrics_directory_that_is_not_there_stops_start_up(
+    make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path / "missing"))
+    with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR"):
+        make_app()
