@@ -35,7 +35,7 @@ from cds.rules.response import CurrentResponse, Outcome, ResponseHistory, curren
 from cds.rules.sledai import sledai2k_lab
 from cds.rules.timeline import Timeline, days, value_of
 from cds.rules.visits import cohort_visits, visit_day
-from fhir_mapping.record import ConditionFact, Note, PatientRecord, ProteinuriaKind
+from fhir_mapping.record import ConditionFact, Note, PatientRecord, ProteinuriaKind, Series
 
 
 @dataclass
@@ -89,7 +89,15 @@ def assess(record: PatientRecord, as_of: date, profile: Profile) -> Assessment:
         verdict = _sle_without_ln(ev, timeline, profile)
     else:
         verdict = _lupus_nephritis(record, ev, timeline, profile)
+    _uacr_shown(ev, record, as_of)
     return _assessment(record, as_of=as_of, profile=profile, verdict=verdict, ev=ev, sledai=sledai)
+
+
+def _uacr_shown(ev: _Evidence, record: PatientRecord, as_of: date) -> None:
+    """§2: the latest albumin/creatinine ratio is shown, and never used for a response."""
+    known = [m for m in record.series(Series.UACR) if m.date <= as_of and m.value is not None]
+    if known:
+        ev.value(measurement_used("UACR", known[-1], "shown only: never used for the response"))
 
 
 def _diagnoses_known_on(record: PatientRecord, as_of: date) -> PatientRecord:

@@ -7,7 +7,7 @@ import json
 
 import time_machine
 
-from cds.assessment import Status
+from cds.assessment import Response, Status
 from cds.rules import messages
 from fhir_mapping.record import EgfrPoint, Note, PatientRecord, ProteinuriaKind, Series, Source
 from tests.rules.builders import (
@@ -105,6 +105,20 @@ def test_reported_egfr_is_shown_as_the_lab_wrote_it() -> None:
     assert egfr0.reported == ">=100 mL/min/1.73m2"
     assert (current.reported, current.value) == ("84.9 mL/min/1.73m2", 84.9)
     assert current.detail == "reported: CKD-EPI 2021"
+
+
+def test_latest_uacr_is_shown_but_never_used_for_the_response() -> None:
+    # §2: UACR is shown, never used for CR/PR (a UACR of 20 mg/g is no complete response)
+    uacr = measurement(Series.UACR, 190, 20.0, unit="mg/g", code="9318-7")
+    later = measurement(Series.UACR, 205, 25.0, unit="mg/g", code="9318-7")  # after as_of
+    assessment = run(record(mmf(0, 400), p(-3, 3.0), p(160, 2.5), uacr, later, as_of=200))
+    shown = assessment.value("UACR")
+    assert shown is not None
+    assert (shown.date, shown.value, shown.unit) == (day(190), 20.0, "mg/g")
+    assert shown.test == "Urine albumin/creatinine ratio"
+    assert shown.detail == "shown only: never used for the response"
+    assert assessment.response is Response.NONE
+    assert assessment.value("P") is not None
 
 
 def test_spot_ratio_is_flagged() -> None:
