@@ -1,6 +1,6 @@
 """What the service tells its operators: one JSON log line per call, Prometheus metrics.
 
-Three pieces, all free of PHI and secrets by construction:
+Four pieces, all free of PHI and secrets by construction:
 
 - `register_observability`: a `cds.tracing.RequestTrace` per request. The route, the hook
   and the engine time their stages with `stage("fetch")` etc. and `note()` what is safe to
