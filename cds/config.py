@@ -66,6 +66,7 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+_CORS_PATTERN_CHARS = frozenset("*?[]()$^\\|+{}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
 
@@ -225,5 +226,23 @@ def _validate(c: Config) -> None:
     for origin in c.cors_origins:
         if origin == "*":
             raise ConfigError("LNCDS_CORS_ORIGINS must list origins; '*' is not allowed")
+        # flask-cors reads an origin holding any of these as a regular expression matched
+        # from the start: "https://*.hospital.org" would admit "https://x.hospital.org.evil"
+        if any(char in origin for char in _CORS_PATTERN_CHARS):
+            raise ConfigError(
+                f"LNCDS_CORS_ORIGINS: {origin!r} must be an exact origin, not a pattern"
+            )
+        parts = urlsplit(origin)
+        if (
+            parts.scheme not in ("https", "http")
+            or not parts.hostname
+            or parts.path
+            or parts.query
+            or parts.fragment
+            or parts.username
+        ):
+            raise ConfigError(
+                f"LNCDS_CORS_ORIGINS: {origin!r} must be scheme://host[:port], nothing more"
+            )
     if c.log_level.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ConfigError("LNCDS_LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")

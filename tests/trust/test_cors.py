@@ -132,3 +132,39 @@ def test_wildcard_in_the_configuration_stops_the_service(
 ) -> None:
     with pytest.raises(ConfigError, match="LNCDS_CORS_ORIGINS"):
         make_client(LNCDS_CORS_ORIGINS=origins)
+
+
+@pytest.mark.parametrize(
+    "origins",
+    [
+        "https://*.hospital.org",  # flask-cors would read it as a regex from the start
+        "https://ehr.hospital.org.*",
+        "https://ehr\\.hospital\\.org",
+        "https://(ehr|cds).hospital.org",
+        "https://ehr.hospital.org/",  # an origin has no path
+        "https://ehr.hospital.org/app",
+        "ehr.hospital.org",  # no scheme
+        "ftp://ehr.hospital.org",
+    ],
+)
+def test_an_origin_pattern_or_url_stops_the_service(
+    make_client: ClientFactory, origins: str
+) -> None:
+    with pytest.raises(ConfigError, match="LNCDS_CORS_ORIGINS"):
+        make_client(LNCDS_CORS_ORIGINS=origins)
+
+
+def test_an_origin_with_a_port_is_accepted_exactly(make_client: ClientFactory) -> None:
+    client = make_client(LNCDS_CORS_ORIGINS="https://ehr.hospital.org:8443")
+    allowed = client.open(
+        "/cds-services/lupus-nephritis",
+        method="OPTIONS",
+        headers={**PREFLIGHT, "Origin": "https://ehr.hospital.org:8443"},
+    )
+    assert allowed.headers.get("Access-Control-Allow-Origin") == "https://ehr.hospital.org:8443"
+    other = client.open(
+        "/cds-services/lupus-nephritis",
+        method="OPTIONS",
+        headers={**PREFLIGHT, "Origin": "https://ehr.hospital.org"},
+    )
+    assert other.headers.get("Access-Control-Allow-Origin") is None
