@@ -51,6 +51,10 @@ access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = os.environ.get("LNCDS_LOG_LEVEL", "info").lower()
 limit_request_line = 8190
+# gunicorn >= 25.1 opens a control socket (worker count, reload, shutdown) at one path per
+# user ($HOME/.gunicorn/gunicorn.ctl) shared by every instance on the host: management
+# belongs to the orchestrator, and in the image /app (the service user's home) is read-only.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 _LOG_FORMAT = os.environ.get("LNCDS_LOG_FORMAT", "json").strip().lower() or "json"
