@@ -12,9 +12,10 @@ import json
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from cds.schema.invariants import (
     empty_value_violations,
@@ -53,6 +54,10 @@ def load_schema(name: str) -> dict[str, Any]:
 
 @cache
 def _validator(name: str) -> Draft202012Validator:
+    """Imported here: the service only reads the schema files (OpenAPI); validating what it
+    sends is the tests' job, so jsonschema is a test dependency, not a runtime one."""
+    from jsonschema import Draft202012Validator  # noqa: PLC0415
+
     schema = load_schema(name)
     Draft202012Validator.check_schema(schema)
     return Draft202012Validator(schema)

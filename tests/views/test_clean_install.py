@@ -15,7 +15,6 @@ from collections import defaultdict
 from importlib.metadata import PackageNotFoundError, packages_distributions, requires
 from pathlib import Path
 
-import pytest
 from packaging.requirements import Requirement
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -95,16 +94,6 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "cds.web.app imports cds.web.openapi → cds.schema → jsonschema, which pyproject lists "
-        "only in the test extra: ./scripts/demo from a clean clone stops with "
-        "ModuleNotFoundError (found while verifying issue 5; cds/web and pyproject are not "
-        "the views' files). Remove this marker when jsonschema is a runtime dependency or "
-        "the import is lazy."
-    ),
-)
 def test_the_demo_runs_with_runtime_dependencies_only() -> None:
     blocked = _optional_only_modules()
     assert "pytest" in blocked  # the filter works: test-only modules are blocked
