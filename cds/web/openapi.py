@@ -108,11 +108,12 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 "tags": ["CDS Hooks"],
                 "operationId": "discovery",
                 "summary": "CDS Hooks discovery: the services, their hooks and prefetch templates",
-                "description": "Not authenticated: it holds no PHI and EHRs read it when "
-                "registering the service.",
+                "description": "No token needed: it holds no PHI and EHRs read it when "
+                "registering the service. A token that is sent is verified, with the "
+                "discovery URL as its audience (401 when it fails).",
                 "responses": {
                     "200": _json(_ref("Discovery"), "The discovery document."),
-                    **_errors(405),
+                    **_errors(401, 405),
                 },
             },
             "options": _CORS_PREFLIGHT,

@@ -43,6 +43,13 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
 
     @bp.get("/cds-services")
     def discovery() -> Response:
+        """Public (CDS Hooks 2.0 asks for a JWT only where the service requires one, and the
+        document holds no PHI), but a token that *is* sent is verified with the discovery
+        URL as its audience: an EHR misconfigured at registration hears 401 then, not at its
+        first hook call."""
+        if request.headers.get("Authorization") is not None:
+            with stage("auth"):
+                authenticate(request, config)
         return Response(registry.discovery_body, mimetype=JSON)
 
     @bp.post("/cds-services/<service_id>")

@@ -270,7 +270,7 @@ def test_token_for_the_hook_does_not_open_the_feedback_endpoint_nor_the_reverse(
 
 
 def test_discovery_answers_with_or_without_a_token(service: Service, es384_key: SigningKey) -> None:
-    """Discovery is public (docs/service.md); an EHR that signs it (aud = the discovery URL,
+    """Discovery is public (docs/security.md); an EHR that signs it (aud = the discovery URL,
     as the sandbox does) is answered the same, and that token does not open the hook."""
     token = bearer(es384_key.sign({"aud": DISCOVERY_AUD}))
     signed = service.client.get(DISCOVERY_PATH, headers={"Authorization": token})
@@ -279,6 +279,28 @@ def test_discovery_answers_with_or_without_a_token(service: Service, es384_key: 
     assert signed.status_code == unsigned.status_code == 200
     assert signed.data == unsigned.data
     assert_bare_401(service.hook(token))
+
+
+@pytest.mark.parametrize("refusal", [c for c in REFUSED if c[0] != "no-header"], ids=lambda c: c[0])
+def test_a_bad_token_sent_to_discovery_gets_a_bare_401(
+    service: Service,
+    es384_key: SigningKey,
+    caplog: pytest.LogCaptureFixture,
+    refusal: tuple[str, HeaderFor, str],
+) -> None:
+    """Discovery needs no token, but one that is sent must be right for the discovery URL:
+    the EHR learns of a wrong key, issuer or audience when it registers the service."""
+    name, header_for, reason = refusal
+    if name == "wrong-aud-discovery-url":  # the right audience here: use the hook's instead
+        header: str | None = bearer(es384_key.sign({"aud": HOOK_AUD}))
+        reason = "token aud is not this endpoint"
+    else:
+        header = header_for({"es384": es384_key}, DISCOVERY_AUD)
+    assert header is not None
+
+    assert_bare_401(service.client.get(DISCOVERY_PATH, headers={"Authorization": header}))
+    assert f"caller not authenticated: {reason}" in caplog.text
+    assert service.jwks_fetches() == 0
 
 
 def test_replayed_token_is_accepted_once(service: Service, es384_key: SigningKey) -> None:
