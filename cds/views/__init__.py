@@ -43,6 +43,7 @@ def settings_from_config(config: Config, environ: Mapping[str, str] | None = Non
         fhir_timeout_seconds=max(config.fhir_timeout_seconds, 10.0),
         fhir_budget_seconds=max(config.fhir_budget_seconds, 20.0),
         clock=config.clock,
+        as_of=config.as_of,
         public_url=config.public_url,
         smart_client_id=smart.client_id,
         smart_client_secret=smart.client_secret,
@@ -82,5 +83,28 @@ def register_views(app: Flask, config: Config, *, settings: ViewsSettings | None
     from cds.views.blueprint import create_views_blueprint as create  # noqa: PLC0415
 
     views_settings = settings or settings_from_config(config)
+    _check_smart_link(config, views_settings)
     demo = demo_backend(hook_auth=config.auth) if views_settings.demo else None
     app.register_blueprint(create(views_settings, demo=demo))
+
+
+def _check_smart_link(config: Config, settings: ViewsSettings) -> None:
+    """A card link to *our* SMART launch needs our SMART client: refuse to start without it.
+
+    (`LNCDS_SMART_LAUNCH_URL` may also name another app's launch URL; that is left alone.)
+    """
+    from urllib.parse import urlsplit  # noqa: PLC0415
+
+    from cds.config import ConfigError  # noqa: PLC0415
+
+    url = config.smart_launch_url
+    if url is None or settings.smart_enabled:
+        return
+    ours = urlsplit(url).path.rstrip("/") == SMART_LAUNCH_PATH and (
+        config.public_url is None or url.startswith(config.public_url.rstrip("/") + "/")
+    )
+    if ours:
+        raise ConfigError(
+            "LNCDS_SMART_LAUNCH_URL names this service's SMART launch, "
+            "which needs LNCDS_SMART_CLIENT_ID"
+        )

@@ -41,6 +41,7 @@ class ViewsSettings:
     smart_scope: str = DEFAULT_SCOPE
     session_ttl_seconds: int = 900
     public_url: str | None = None  # base URL browsers use (behind a proxy); else the request's
+    as_of: date | None = None  # LNCDS_AS_OF: the same fixed date the hook uses
     clock: Callable[[], datetime] = field(default=_utc_now, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -64,7 +65,10 @@ class ViewsSettings:
         )
 
     def today(self) -> date:
-        """`as_of` for a SMART launch: today in the configured time zone (never in rules)."""
+        """`as_of` for a SMART launch: today in the configured time zone (never in rules),
+        or the service's fixed `LNCDS_AS_OF`, so that the view and the card always agree."""
+        if self.as_of is not None:
+            return self.as_of
         return self.clock().astimezone(ZoneInfo(self.timezone)).date()
 
 

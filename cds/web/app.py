@@ -61,6 +61,8 @@ def create_app(config: Config | None = None) -> Flask:
         log.warning(AUTH_OFF_WARNING)
     elif config.authenticator is None:
         log.error("auth is on but no authenticator is configured: every call will get 401")
+    if config.as_of is not None:
+        log.warning("every patient is assessed as of %s (LNCDS_AS_OF), not today", config.as_of)
 
     check_multiprocess_dir()
 

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from cds.config import Config
@@ -54,7 +55,10 @@ def test_every_answer_is_json(client: FlaskClient) -> None:
         assert response.mimetype == "application/json"
 
 
-def test_smart_link_when_a_launch_url_is_configured(make_app: Any) -> None:
+def test_smart_link_when_a_launch_url_is_configured(
+    make_app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LNCDS_SMART_CLIENT_ID", "ln-cds")  # our launch needs our SMART client
     client = make_app(smart_launch_url="https://cds.example.org/smart/launch").test_client()
     (card,) = client.post(SERVICE_URL, json=hook_body(load_prefetch())).get_json()["cards"]
     assert card["links"][0]["type"] == "smart"

@@ -1,0 +1,63 @@
+"""The views follow the service's settings: the same assessment date, a SMART link that works."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import pytest
+from flask import Flask
+
+from cds.config import Config, ConfigError
+from cds.views import register_views, settings_from_config
+from cds.web.app import create_app
+
+LATER = datetime(2031, 5, 1, 9, 0, tzinfo=UTC)
+
+
+def test_views_assess_on_the_fixed_date_the_hook_uses() -> None:
+    config = Config(auth=False, as_of=date(2026, 11, 1), clock=lambda: LATER)
+    assert settings_from_config(config, {}).today() == date(2026, 11, 1) == config.today()
+
+
+def test_without_a_fixed_date_views_take_today_from_the_clock() -> None:
+    config = Config(auth=False, clock=lambda: LATER)
+    assert settings_from_config(config, {}).today() == date(2031, 5, 1) == config.today()
+
+
+def test_a_smart_link_to_our_own_launch_without_a_smart_client_stops_start_up(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LNCDS_SMART_CLIENT_ID", raising=False)
+    config = Config(
+        auth=False,
+        public_url="https://cds.example.org",
+        smart_launch_url="https://cds.example.org/smart/launch",
+    )
+    with pytest.raises(ConfigError, match="LNCDS_SMART_CLIENT_ID"):
+        register_views(Flask(__name__), config)
+
+
+def test_a_smart_link_to_our_own_launch_with_a_smart_client_starts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LNCDS_SMART_CLIENT_ID", "ln-cds")
+    config = Config(
+        auth=False,
+        public_url="https://cds.example.org",
+        smart_launch_url="https://cds.example.org/smart/launch",
+    )
+    app = create_app(config)
+    assert any(rule.rule == "/smart/launch" for rule in app.url_map.iter_rules())
+
+
+def test_a_smart_link_to_another_apps_launch_needs_no_client_of_ours(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LNCDS_SMART_CLIENT_ID", raising=False)
+    config = Config(
+        auth=False,
+        public_url="https://cds.example.org",
+        smart_launch_url="https://trends.example.org/smart/launch",
+    )
+    app = create_app(config)
+    assert not any(rule.rule == "/smart/launch" for rule in app.url_map.iter_rules())
