@@ -98,12 +98,18 @@ def watched(browser_context: BrowserContext) -> Iterator[WatchedPage]:
 
 
 @pytest.fixture(scope="session")
-def demo_server() -> Iterator[str]:
-    """The production command (gunicorn, Dockerfile CMD) in demo mode, auth off."""
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The production command (gunicorn, Dockerfile CMD) in demo mode, auth off; dismissed
+    cards' feedback goes to a throw-away SQLite file, not to the checkout."""
     _require_chromium()
-    with gunicorn_server(
-        {"LNCDS_DEMO": "on", "LNCDS_AUTH": "off", "LNCDS_LOG_LEVEL": "WARNING"}
-    ) as base_url:
+    feedback_db = tmp_path_factory.mktemp("demo-feedback") / "feedback.sqlite3"
+    env = {
+        "LNCDS_DEMO": "on",
+        "LNCDS_AUTH": "off",
+        "LNCDS_LOG_LEVEL": "WARNING",
+        "LNCDS_FEEDBACK_DB": str(feedback_db),
+    }
+    with gunicorn_server(env) as base_url:
         yield base_url
 
 
