@@ -107,13 +107,13 @@ def decide(query: Query, value: Any, *, absent: Any) -> Verdict:
         return Verdict(key, Decision.USE, resources=(value,))
     if resource_type != "Bundle" or value.get("type") not in SEARCH_BUNDLE_TYPES:
         return Verdict(key, Decision.FETCH, reason="prefetch is not a search Bundle")
-    resources = bundle_resources(value)
-    if any(r.get("resourceType") == "OperationOutcome" for r in resources):
+    resources, matches, has_outcome = _read_entries(value)
+    if has_outcome:
         return Verdict(key, Decision.FETCH, reason="prefetch Bundle holds an OperationOutcome")
     next_url = next_link(value)
     if next_url is not None:
         return Verdict(key, Decision.FOLLOW, resources=resources, next_url=next_url)
-    total, matches = value.get("total"), _match_count(value)
+    total = value.get("total")
     if isinstance(total, int) and not isinstance(total, bool) and matches < total:
         return Verdict(
             key,
@@ -123,28 +123,37 @@ def decide(query: Query, value: Any, *, absent: Any) -> Verdict:
     return Verdict(key, Decision.USE, resources=resources)
 
 
-def _match_count(bundle: Mapping[str, Any]) -> int:
-    """Entries that are search matches (`search.mode` match or absent; not include/outcome)."""
-    count = 0
-    for entry in bundle.get("entry") or ():
-        if not isinstance(entry, dict) or not isinstance(entry.get("resource"), dict):
-            continue
-        search = entry.get("search")
-        mode = search.get("mode") if isinstance(search, dict) else None
-        if mode in (None, "match"):
-            count += 1
-    return count
-
-
 def bundle_resources(bundle: Mapping[str, Any]) -> tuple[JsonObject, ...]:
+    """The resources of a Bundle's entries (entries that are not objects are skipped)."""
+    return _read_entries(bundle)[0]
+
+
+def _read_entries(bundle: Mapping[str, Any]) -> tuple[tuple[JsonObject, ...], int, bool]:
+    """One pass over the entries: their resources, how many are search matches
+    (`search.mode` match or absent; not include/outcome), and whether one of the resources
+    is an OperationOutcome. A prefetched Bundle can hold thousands of entries, so this is
+    the only loop over them before the mapping.
+    """
     entries = bundle.get("entry")
     if not isinstance(entries, list):
-        return ()
-    return tuple(
-        e["resource"]
-        for e in entries
-        if isinstance(e, dict) and isinstance(e.get("resource"), dict)
-    )
+        return (), 0, False
+    out: list[JsonObject] = []
+    append = out.append
+    matches = 0
+    has_outcome = False
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        resource = entry.get("resource")
+        if not isinstance(resource, dict):
+            continue
+        append(resource)
+        search = entry.get("search")
+        if not isinstance(search, dict) or search.get("mode") in (None, "match"):
+            matches += 1
+        if resource.get("resourceType") == "OperationOutcome":
+            has_outcome = True
+    return tuple(out), matches, has_outcome
 
 
 def next_link(bundle: Mapping[str, Any]) -> str | None:
@@ -176,12 +185,18 @@ def drop_observations_before(resources: Iterable[JsonObject], start: date) -> li
     """
     cutoff = start.isoformat()
     kept: list[JsonObject] = []
+    append = kept.append
     for resource in resources:
         if resource.get("resourceType") == "Observation":
-            when = _observation_date(resource)
-            if when is not None and _pad(when) < cutoff:
+            when = resource.get("effectiveDateTime")
+            if type(when) is not str:
+                when = _observation_date(resource)
+            # `when[:10] < cutoff` is implied by `_pad(when) < cutoff` (a padded partial date
+            # starts with it; an unreadable one pads to 9999): the cheap test runs first, so a
+            # date inside the window costs one slice and one comparison.
+            if when is not None and when[:10] < cutoff and _pad(when) < cutoff:
                 continue
-        kept.append(resource)
+        append(resource)
     return kept
 
 
