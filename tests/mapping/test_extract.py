@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import time
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -129,8 +128,9 @@ def test_result_does_not_depend_on_todays_date() -> None:
     assert records[0] == records[1]
 
 
-def test_ten_thousand_observations_map_quickly() -> None:
-    """A generous budget (the machine may be shared); the benchmark in docs is ~10x tighter."""
+def test_ten_thousand_observations_are_mapped() -> None:
+    """Ten thousand results, one per series per day. How long it takes is the benchmark's
+    to measure (benchmarks/, against the JSON decode floor in the same run), not a test's."""
     start = date(2000, 1, 1)
     codes = {"2890-2": "g/g", "2160-0": "mg/dL", "8867-4": "/min", "8310-5": "Cel", "1751-7": "g/L"}
     cycle = list(codes.items())
@@ -139,12 +139,9 @@ def test_ten_thousand_observations_map_quickly() -> None:
         day = (start + timedelta(days=i // 4)).isoformat()
         code, unit = cycle[i % 5]
         resources.append(observation(f"o{i}", f"{day}T08:00:00+01:00", code, 1.0, unit))
-    began = time.perf_counter()
     record = build_record(resources, as_of=date(2030, 1, 1))
-    elapsed = time.perf_counter() - began
     assert len(record.series(Series.PROTEINURIA)) == 2000
     assert len(record.egfr) == 2000
-    assert elapsed < 5.0
 
 
 @pytest.mark.parametrize(
