@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from math import isfinite
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from fhir_mapping.dates import parse_timestamp
 from fhir_mapping.fhirjson import JsonObject
@@ -101,6 +101,49 @@ class DateMemo:
             return stamp
 
 
+_UNREAD: Any = object()  # `_complement_low`: not the common shape, ask `flag_of`
+_COMPLEMENT = frozenset({Series.C3, Series.C4})
+
+
+def _complement_low(resource: JsonObject, series: Series, group: UnitGroup, value: float) -> Any:
+    """C3/C4 below the low limit, as `flag_of` judges it, for the common shape only.
+
+    The shape: no `interpretation`, and a first reference range whose `low` is a UCUM
+    quantity with a finite number and a non-empty code. Then the flag is `value < low` in
+    the canonical unit (None when the low limit's unit is not one of the series), exactly
+    as `observations._complement_low` finds it. Anything else returns `_UNREAD`.
+    """
+    if series not in _COMPLEMENT or group.keep_any_unit:
+        return _UNREAD
+    if resource.get("interpretation") is not None:
+        return _UNREAD
+    ranges = resource.get("referenceRange")
+    if type(ranges) is not list or not ranges or type(ranges[0]) is not dict:
+        return _UNREAD
+    low = ranges[0].get("low")
+    if type(low) is not dict or low.get("system") != UCUM:
+        return _UNREAD
+    raw = low.get("value")
+    code = low.get("code")
+    if type(code) is not str or not code:
+        return _UNREAD
+    if type(raw) is float:
+        if not isfinite(raw):
+            return _UNREAD
+        bound = raw
+    elif type(raw) is int and -_EXACT_INT <= raw <= _EXACT_INT:
+        bound = float(raw)
+    else:
+        return _UNREAD
+    conversion = group.lookup(code)
+    if conversion is None:
+        return None  # a limit in a unit the series does not know is no limit
+    limit = conversion.apply(bound)
+    if not isfinite(limit):
+        return None
+    return value < limit
+
+
 def fast_read(
     resource: JsonObject, source: Source, target: Target, as_of: date, dates: DateMemo
 ) -> Measurement | None:
@@ -162,10 +205,12 @@ def fast_read(
         or resource.get("interpretation") is not None
         or resource.get("referenceRange") is not None
     ):
-        normalised = Normalised(
-            value, canonical_unit, reported_value, reported_unit, None, conversion
-        )
-        flag = flag_of(resource, ocode.series, group, normalised)
+        flag = _complement_low(resource, ocode.series, group, value)
+        if flag is _UNREAD:
+            normalised = Normalised(
+                value, canonical_unit, reported_value, reported_unit, None, conversion
+            )
+            flag = flag_of(resource, ocode.series, group, normalised)
     issued = resource.get("issued")
     return new_tuple(
         Measurement,

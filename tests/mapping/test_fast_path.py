@@ -221,3 +221,71 @@ def test_fast_reader_declines_shapes_that_need_a_note(field: str, value: Any) ->
     assert both is not None
     assert both[0] is None
     assert both[2] != []
+
+
+UCUM = "http://unitsofmeasure.org"
+limit_values = st.one_of(
+    st.sampled_from([0.9, 90, 0, -1.0, 1e308, float("inf"), float("nan"), 2**60, True, "0.9"]),
+    st.floats(min_value=0, max_value=500),
+    st.none(),
+)
+limit_quantities = st.fixed_dictionaries(
+    {},
+    optional={
+        "value": limit_values,
+        "code": st.sampled_from(["g/L", "mg/dL", "mg/L", "", "xyz", None, 7]),
+        "system": st.sampled_from([UCUM, "http://example.org/units", None]),
+        "unit": st.sampled_from(["mg/dL", "g/L", " ", "as printed", None]),
+    },
+)
+reference_ranges = st.one_of(
+    st.lists(
+        st.one_of(
+            st.fixed_dictionaries(
+                {},
+                optional={"low": st.one_of(limit_quantities, st.just("90")), "text": st.just("")},
+            ),
+            st.just("not a range"),
+        ),
+        max_size=3,
+    ),
+    st.just({"low": {"value": 0.9, "code": "g/L", "system": UCUM}}),
+    st.none(),
+)
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    code=st.sampled_from(["4485-9", "4498-2"]),
+    unit=st.sampled_from(["mg/dL", "g/L"]),
+    value=st.floats(min_value=0, max_value=400),
+    ranges=reference_ranges,
+    interpretation=st.sampled_from([None, "L", "N", "H"]),
+)
+def test_fast_reader_judges_complement_limits_as_the_general_reader(
+    code: str, unit: str, value: float, ranges: Any, interpretation: str | None
+) -> None:
+    """C3/C4 low flags: the fast reader's shortcut for a UCUM low limit agrees everywhere."""
+    resource = copy.deepcopy(WELL_FORMED)
+    resource["code"]["coding"][0]["code"] = code
+    resource["valueQuantity"].update({"value": value, "code": unit, "unit": unit})
+    if ranges is not None:
+        resource["referenceRange"] = ranges
+    if interpretation is not None:
+        resource["interpretation"] = [
+            {"coding": [{"system": UCUM.replace("unitsofmeasure.org", "x"), "code": "L"}]},
+            {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
+                        "code": interpretation,
+                    }
+                ]
+            },
+        ]
+    both = _both_readers(resource)
+    assert both is not None
+    fast, general, notes = both
+    assert fast is not None  # a well-formed result: the fast reader takes it
+    assert fast == general
+    assert notes == []
