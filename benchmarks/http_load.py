@@ -12,6 +12,10 @@ Scenarios, each run for the same time, alternated round after round:
 - `hook 100 ×C`: the 100-Observation patient's hook, C connections (throughput target);
 - `hook 2000 ×1` and `hook 2000 ×4`: the 2,000-Observation patient, one client, then four
   (the p99 under four clients against the one-client p50).
+
+Then, for information only, the two 2,000-Observation scenarios again on a second server
+started with `--worker-class sync` (the process model that balances CPU-bound requests;
+see benchmarks/README.md).
 """
 
 from __future__ import annotations
@@ -88,6 +92,63 @@ def check_hook(base_url: str, body: Path) -> str:
     return indicator
 
 
+def env_base(as_of: date) -> dict[str, str]:
+    return {"LNCDS_AUTH": "off", "LNCDS_WORKERS": str(workers()), "LNCDS_AS_OF": as_of.isoformat()}
+
+
+def _sync_workers(
+    hooks: dict[int, Path], env: dict[str, str], rounds: int, seconds: float
+) -> list[str]:
+    """Informative, not production: the 2,000-Observation scenarios with sync workers.
+
+    gthread workers keep a keep-alive connection on the worker that accepted it, so several
+    clients can share one worker (one GIL) while others idle; a sync worker serves one
+    request at a time and accepts only when idle. Same workers, same load, same rounds.
+    """
+    from tests.gunicorn_server import running_gunicorn  # noqa: PLC0415
+
+    scenarios = [
+        Scenario("hook 2000 ×1", HOOK_PATH, hooks[2000], 1),
+        Scenario("hook 2000 ×4", HOOK_PATH, hooks[2000], 4),
+    ]
+    results: dict[str, list[dict[str, float]]] = {s.name: [] for s in scenarios}
+    with tempfile.TemporaryDirectory(prefix="lncds-bench-http-") as tmp:
+        sync_env = {
+            **env,
+            "LNCDS_FEEDBACK_DB": str(Path(tmp) / "feedback.sqlite3"),
+            "GUNICORN_CMD_ARGS": "--worker-class sync",
+        }
+        with running_gunicorn(sync_env) as server:
+            check_hook(server.base_url, hooks[2000])
+            for s in scenarios:
+                wrk_run(server.base_url, s, 2)
+            for r in range(rounds):
+                for s in scenarios if r % 2 == 0 else list(reversed(scenarios)):
+                    results[s.name].append(wrk_run(server.base_url, s, seconds))
+
+    def fig(name: str, key: str) -> float:
+        return median([r[key] for r in results[name]])
+
+    errors = sum(r["errors"] for rs in results.values() for r in rs)
+    ratio = fig("hook 2000 ×4", "p99_us") / fig("hook 2000 ×1", "p50_us")
+    return [
+        "",
+        "Informative, not the production configuration: the same two 2,000-Observation",
+        f"scenarios with `--worker-class sync` ({workers()} workers, one request at a time each):",
+        "",
+        "| scenario (sync workers) | requests/s | p50 | p95 | p99 | errors |",
+        "|---|---:|---:|---:|---:|---:|",
+        *(
+            f"| {s.name} | {fmt(fig(s.name, 'rate'))} | {fmt(fig(s.name, 'p50_us') / 1000)} | "
+            f"{fmt(fig(s.name, 'p95_us') / 1000)} | {fmt(fig(s.name, 'p99_us') / 1000)} | "
+            f"{sum(r['errors'] for r in results[s.name]):.0f} |"
+            for s in scenarios
+        ),
+        "",
+        f"With sync workers, p99 ×4 / p50 ×1 = {fmt(ratio)} ({errors:.0f} errors).",
+    ]
+
+
 def run(hooks: dict[int, Path], as_of: date, rounds: int, seconds: float) -> Section:
     from tests.gunicorn_server import running_gunicorn  # noqa: PLC0415
 
@@ -104,12 +165,7 @@ def run(hooks: dict[int, Path], as_of: date, rounds: int, seconds: float) -> Sec
     ]
     results: dict[str, list[dict[str, float]]] = {s.name: [] for s in scenarios}
     with tempfile.TemporaryDirectory(prefix="lncds-bench-http-") as tmp:
-        env = {
-            "LNCDS_AUTH": "off",
-            "LNCDS_WORKERS": str(n),
-            "LNCDS_AS_OF": as_of.isoformat(),
-            "LNCDS_FEEDBACK_DB": str(Path(tmp) / "feedback.sqlite3"),
-        }
+        env = {**env_base(as_of), "LNCDS_FEEDBACK_DB": str(Path(tmp) / "feedback.sqlite3")}
         with running_gunicorn(env) as server:
             indicators = {size: check_hook(server.base_url, hooks[size]) for size in (100, 2000)}
             for s in scenarios:  # warm-up: every worker imports, compiles and allocates once
@@ -154,6 +210,7 @@ def run(hooks: dict[int, Path], as_of: date, rounds: int, seconds: float) -> Sec
     ]
     section.data["http"] = dict(results)
     total_errors = sum(r["errors"] for rs in results.values() for r in rs)
+    section.lines += _sync_workers(hooks, env_base(as_of), rounds, seconds)
     section.targets += [
         Target(
             f"hooks/s, 100 Obs, {connections} connections",
