@@ -105,7 +105,7 @@ def _selffetch(patients: Path, as_of: date, quick: bool) -> Section:
 def _memory(hooks: dict[int, Path], as_of: date, quick: bool) -> Section:
     import memory  # noqa: PLC0415
 
-    return memory.run(hooks[10000], as_of, hooks=200 if quick else 1000)
+    return memory.run(hooks[10000], as_of, hooks=400 if quick else 1000)
 
 
 def _profile(hooks: dict[int, Path], quick: bool) -> Section:
