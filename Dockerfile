@@ -27,7 +27,12 @@
 # Probes: GET /healthz (liveness), GET /readyz (readiness); metrics: GET /metrics.
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 \
+# MALLOC_ARENA_MAX=1: each gunicorn thread that serves a large hook otherwise grows a malloc
+# arena of its own to the hook's peak (the GIL serialises allocation anyway). Measured with
+# benchmarks/ (10,000-Observation hooks, one worker): RSS flat at ~104 MiB from the 50th hook,
+# peak ~121 MiB, instead of creeping to 142 MiB (peak 150) by the 300th.
+ENV MALLOC_ARENA_MAX=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
     PIP_DISABLE_PIP_VERSION_CHECK=1

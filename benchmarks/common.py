@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -20,6 +21,20 @@ ROOT = Path(__file__).resolve().parents[1]
 BENCH_DIR = ROOT / "benchmarks"
 if str(ROOT) not in sys.path:  # `python benchmarks/run.py` puts only benchmarks/ on the path
     sys.path.insert(0, str(ROOT))
+
+
+def image_env() -> dict[str, str]:
+    """The process environment the Dockerfile's `ENV` lines set (e.g. MALLOC_ARENA_MAX),
+    so that gunicorn runs here as in the image. LNCDS_* (paths inside the image) and PIP_*
+    (build time) are left out."""
+    text = (ROOT / "Dockerfile").read_text("utf-8").replace("\\\n", " ")
+    env: dict[str, str] = {}
+    for line in text.splitlines():
+        if line.startswith("ENV "):
+            for key, value in re.findall(r"([A-Za-z_][A-Za-z0-9_]*)=(\S+)", line):
+                if not key.startswith(("LNCDS_", "PIP_")):
+                    env[key] = value
+    return env
 
 
 def percentile(samples: Sequence[float], q: float) -> float:

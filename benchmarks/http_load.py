@@ -3,8 +3,9 @@
 The server is the Dockerfile's CMD (`gunicorn -c gunicorn.conf.py wsgi:app`, started by
 `tests/gunicorn_server.py` exactly as the tests start it) with its production defaults
 (gthread, `min(4, 2 × CPU)` workers, 4 threads each, JSON logs, Prometheus multiprocess
-metrics), on 127.0.0.1, with auth off (a JWT must carry a fresh `jti` per call, which a
-load generator replaying one request cannot do) and `LNCDS_AS_OF` set to the patients' date.
+metrics) and the Dockerfile's `ENV` (e.g. `MALLOC_ARENA_MAX`), on 127.0.0.1, with auth off
+(a JWT must carry a fresh `jti` per call, which a load generator replaying one request
+cannot do) and `LNCDS_AS_OF` set to the patients' date.
 
 Scenarios, each run for the same time, alternated round after round:
 - `discovery ×C`: GET /cds-services, the floor: gunicorn + Flask + logging + metrics with
@@ -30,7 +31,7 @@ from datetime import date
 from pathlib import Path
 
 import requests
-from common import BENCH_DIR, Section, Target, fmt, median
+from common import BENCH_DIR, Section, Target, fmt, image_env, median
 
 LUA = BENCH_DIR / "wrk" / "hook.lua"
 HOOK_PATH = "/cds-services/lupus-nephritis"
@@ -93,7 +94,12 @@ def check_hook(base_url: str, body: Path) -> str:
 
 
 def env_base(as_of: date) -> dict[str, str]:
-    return {"LNCDS_AUTH": "off", "LNCDS_WORKERS": str(workers()), "LNCDS_AS_OF": as_of.isoformat()}
+    return {
+        **image_env(),  # the Dockerfile's ENV (MALLOC_ARENA_MAX, ...)
+        "LNCDS_AUTH": "off",
+        "LNCDS_WORKERS": str(workers()),
+        "LNCDS_AS_OF": as_of.isoformat(),
+    }
 
 
 def _sync_workers(

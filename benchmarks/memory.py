@@ -1,7 +1,8 @@
 """Part 4: memory of a worker over 1,000 hooks of the 10,000-Observation patient.
 
-The production command with one worker (so every hook lands in the same process), auth off,
-`LNCDS_AS_OF` set; one client sends the hook again and again on a keep-alive connection.
+The production command with one worker (so every hook lands in the same process), the
+Dockerfile's `ENV` (`MALLOC_ARENA_MAX`), auth off, `LNCDS_AS_OF` set; one client sends
+the hook again and again on a keep-alive connection.
 After every hook the worker's resident set (VmRSS) and peak (VmHWM) are read from /proc.
 RSS after a hook moves up and down by tens of MiB with what the allocator keeps, so growth
 is judged on the median RSS of the 50 hooks up to the 100th against that of the last 50
@@ -17,7 +18,7 @@ from datetime import date
 from pathlib import Path
 
 import requests
-from common import Section, Target, fmt, median
+from common import Section, Target, fmt, image_env, median
 
 HOOK_PATH = "/cds-services/lupus-nephritis"
 
@@ -39,6 +40,7 @@ def run(hook_file: Path, as_of: date, hooks: int) -> Section:
     samples: dict[int, dict[str, int]] = {}  # after each hook
     with tempfile.TemporaryDirectory(prefix="lncds-bench-mem-") as tmp:
         env = {
+            **image_env(),  # the Dockerfile's ENV (MALLOC_ARENA_MAX, ...)
             "LNCDS_AUTH": "off",
             "LNCDS_WORKERS": "1",
             "LNCDS_AS_OF": as_of.isoformat(),
