@@ -19,7 +19,6 @@ them into a 412. The bearer token is sent on each call and kept nowhere else.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -33,6 +32,7 @@ import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
+from cds import jsonio
 from cds.datasources.base import FetchOutcome, JsonObject, QueryFailure, QueryResult
 from cds.datasources.prefetch import bundle_resources, next_link
 
@@ -238,8 +238,8 @@ class FhirHttpDataSource:
         finally:
             response.close()
         try:
-            body: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+            body: Any = jsonio.loads(raw)
+        except ValueError:
             raise _QueryFailedError("FHIR server sent invalid JSON", pages) from None
         if not isinstance(body, dict):
             raise _QueryFailedError("FHIR server sent JSON that is not a resource", pages)

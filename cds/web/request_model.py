@@ -8,12 +8,12 @@ Everything that fails here becomes a 400 with an OperationOutcome saying which f
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from cds import jsonio
 from cds.web.errors import BadRequestError
 
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
@@ -74,8 +74,8 @@ class HookRequest:
 def parse_hook_request(body: bytes, *, expected_hook: str) -> HookRequest:
     """Validate a hook call's JSON body (CDS Hooks 2.0 §HTTP Request, patient-view 1.0)."""
     try:
-        obj = json.loads(body)
-    except (ValueError, UnicodeDecodeError, RecursionError):
+        obj = jsonio.loads(body)
+    except ValueError:
         raise BadRequestError("request body is not valid JSON") from None
     if not isinstance(obj, dict):
         raise BadRequestError("request body must be a JSON object")

@@ -11,11 +11,11 @@ known to be ours), the hookInstance, feedback counts. Never a body, a token or a
 
 from __future__ import annotations
 
-import json
 import logging
 
 from flask import Blueprint, Response, request
 
+from cds import jsonio
 from cds.config import Config
 from cds.tracing import bounded, note, stage
 from cds.web.errors import (
@@ -65,7 +65,7 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
         base_url = config.public_url or request.url_root
         cards = service.handler(hook_request, base_url)  # times fetch, map, assess, cards
         with stage("cards"):
-            body = json.dumps({"cards": cards}, ensure_ascii=False, separators=(",", ":"))
+            body = jsonio.dumps({"cards": cards})
         return Response(body, mimetype=JSON)
 
     @bp.post("/cds-services/<service_id>/feedback")
@@ -78,8 +78,8 @@ def create_blueprint(registry: Registry, config: Config) -> Blueprint:
         service = service_for(service_id)
         with stage("validate"):
             try:
-                body = json.loads(request.get_data(cache=False))
-            except (ValueError, UnicodeDecodeError, RecursionError):
+                body = jsonio.loads(request.get_data(cache=False))
+            except ValueError:
                 raise BadRequestError("request body is not valid JSON") from None
             try:
                 items = parse_feedback(body)
