@@ -164,7 +164,7 @@ def _measure(
             log_level="WARNING",
         )
     )
-    gc.freeze()  # as wsgi.py does
+    gc.freeze()  # as the gunicorn master does (gunicorn.conf.py when_ready)
     session: requests.Session = app.extensions["ln_cds"]["session"]
     counters = []
     for prefix, adapter in list(session.adapters.items()):
