@@ -11,7 +11,7 @@
 #   LNCDS_FHIR_BUDGET_SECONDS      all FHIR calls of one hook (default 4)
 #   LNCDS_FHIR_MAX_PAGES           next links followed per query (default 50)
 #   LNCDS_FHIR_MAX_RESPONSE_BYTES  largest FHIR response page read (default 20000000)
-#   LNCDS_FHIR_WORKERS             parallel FHIR queries per hook (default 8)
+#   LNCDS_FHIR_WORKERS             parallel FHIR queries per hook (default 12)
 #   LNCDS_MAX_REQUEST_BYTES        largest hook request body (default 64000000)
 #   LNCDS_LOOKBACK_YEARS           Observations older than this are not used (default 15)
 #   LNCDS_TIMEZONE                 IANA zone for "today" (default UTC)

@@ -86,7 +86,7 @@ class Config:
     fhir_budget_seconds: float = 4.0  # LNCDS_FHIR_BUDGET_SECONDS: all self-fetch of one hook
     fhir_max_pages: int = 50  # LNCDS_FHIR_MAX_PAGES: next links followed per query
     fhir_max_response_bytes: int = 20_000_000  # LNCDS_FHIR_MAX_RESPONSE_BYTES: per page
-    fhir_workers: int = 8  # LNCDS_FHIR_WORKERS: parallel queries per hook call
+    fhir_workers: int = 12  # LNCDS_FHIR_WORKERS: parallel queries per hook (ours: 10)
     # --- hook processing --------------------------------------------------------------
     max_request_bytes: int = 64_000_000  # LNCDS_MAX_REQUEST_BYTES: hook body incl. prefetch
     lookback_years: int = 15  # LNCDS_LOOKBACK_YEARS: Observations older are dropped

@@ -114,3 +114,10 @@ def test_lncds_as_of_must_be_a_calendar_date(raw: str) -> None:
 def test_without_lncds_as_of_today_follows_the_clock() -> None:
     noon = datetime(2025, 3, 13, 12, 0, tzinfo=UTC)
     assert Config.from_env({}).with_overrides(clock=lambda: noon).today() == date(2025, 3, 13)
+
+
+def test_by_default_every_discovery_query_is_fetched_at_once() -> None:
+    """Self-fetch runs the queries in parallel: none should wait for a free worker."""
+    from cds.web.lupus_nephritis import prefetch_templates  # noqa: PLC0415
+
+    assert Config().fhir_workers >= len(prefetch_templates())
