@@ -18,8 +18,10 @@ from common import BENCH_DIR, Section, fmt
 
 OUTPUT = BENCH_DIR / "profile-2000.txt"
 
-# first match wins: (area, substring of the frame's file path or function)
+# first match wins: (area, substring of "<the frame's file path>:<its function>")
 AREAS: list[tuple[str, str]] = [
+    ("decode the request body (json)", "/cds/jsonio.py:loads"),  # orjson, as the route does
+    ("encode the response (json)", "/cds/jsonio.py:dumps"),
     ("decode the request body (json)", "json/decoder.py"),
     ("decode the request body (json)", "json/__init__.py"),
     ("encode the response (json)", "json/encoder.py"),
@@ -59,7 +61,7 @@ OTHER = "other (engine glue, tracing, the harness, built-ins called from the abo
 
 
 def _area(frame: Any) -> str | None:
-    path = frame.file_path or ""
+    path = f"{frame.file_path or ''}:{frame.function}"
     for area, marker in AREAS:
         if marker in path:
             return area
