@@ -1,4 +1,5 @@
-"""Suite-wide fixtures and hooks: one HAPI FHIR server per session, and no silent skips in CI.
+"""Suite-wide fixtures and hooks: one HAPI FHIR, PostgreSQL and Redis server per session, and
+no silent skips in CI.
 
 **HAPI.** Starting HAPI FHIR takes 15-80 s of two CPU cores and about 600 MB of memory, so the
 whole session shares one server: `hapi` starts it the first time a test asks for it (a session
@@ -10,6 +11,10 @@ server another engineer (or `scripts/hapi-server start`) runs from the default o
 
 Tests may add resources with ids of their own to the shared server, but never change or delete
 the cohort's resources, and a test that pauses the server resumes it before it returns.
+
+**PostgreSQL and Redis.** `postgres_server` and `redis_url` are one throw-away server each for
+the whole session (`tests.infra`), started the first time a test asks for it. Tests work on data
+of their own there: a database each from `tests.infra.create_database`, fresh replay-cache keys.
 
 **No silent skips in CI.** With `CI=true`, a test marked `hapi`, `browser`, `redis` or
 `postgres` that ends skipped is reported as failed: those tests skip on a laptop that lacks
@@ -24,7 +29,7 @@ from collections.abc import Generator, Iterator
 import pytest
 
 from tests.hapi_server import HapiServer, RunningHapi
-from tests.infra import skip_or_fail
+from tests.infra import skip_or_fail, start_postgres, start_redis
 from tests.ln_cds_command import run_ln_cds
 
 pytest_plugins = ["pytester"]
@@ -94,3 +99,23 @@ def hapi_cohort(hapi: RunningHapi) -> RunningHapi:
     )
     assert load.returncode == 0, f"ln-cds load-demo failed:\n{load.stderr}{load.stdout}"
     return hapi
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of a throw-away PostgreSQL server's maintenance database, for this session."""
+    url, stop = start_postgres(tmp_path_factory.mktemp("pg"))
+    try:
+        yield url
+    finally:
+        stop()
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on loopback for this test session."""
+    url, stop = start_redis(tmp_path_factory.mktemp("redis"))
+    try:
+        yield url
+    finally:
+        stop()

@@ -1,10 +1,12 @@
 """Start real Redis and PostgreSQL servers on loopback for tests that need them.
 
-Each helper returns `(url, stop)`; `stop()` shuts the server down and removes its files. The
-servers listen only on 127.0.0.1 on a free port, with their sockets and data in a temp dir, so
-tests never touch a system-wide instance. Binaries come from Debian packages
-(`scripts/install-test-deps`). When one is missing, `skip_or_fail` skips on a laptop but fails
-in CI (`CI=true`), where a silent skip would hide untested code.
+Each helper returns `(url, stop)`; `stop()` shuts the server down and removes its files
+(`create_database`: drops the database). The session's servers are the `redis_url` and
+`postgres_server` fixtures of tests/conftest.py. The servers listen only on 127.0.0.1 on a
+free port, with their sockets and data in a temp dir, so tests never touch a system-wide
+instance. Binaries come from Debian packages (`scripts/install-test-deps`). When one is
+missing, `skip_or_fail` skips on a laptop but fails in CI (`CI=true`), where a silent skip
+would hide untested code.
 """
 
 from __future__ import annotations
@@ -17,10 +19,12 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import NoReturn
 
+import psycopg
 import pytest
 
 StopFn = Callable[[], None]
@@ -195,3 +199,17 @@ def start_postgres(tmp_path: Path) -> tuple[str, StopFn]:
         stop()
         skip_or_fail(f"pg_ctl start failed: {detail}")
     return f"postgresql://{user}@127.0.0.1:{port}/postgres", stop
+
+
+def create_database(server_url: str) -> tuple[str, StopFn]:
+    """A new, empty database on the PostgreSQL server whose maintenance database is
+    `server_url` (from `start_postgres`); `drop()` removes it, closing its connections."""
+    name = f"t_{uuid.uuid4().hex}"
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+    def drop() -> None:
+        with psycopg.connect(server_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+    return server_url.rsplit("/", 1)[0] + "/" + name, drop

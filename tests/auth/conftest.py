@@ -16,7 +16,6 @@ from cds.auth import AuthSettings, InMemoryReplayCache, JwtVerifier
 from cds.auth.jwks import JwksFetcher
 from cds.auth.settings import parse_trusted_issuers
 from tests.auth.tokens import ISS, NOW, SigningKey, jwk_set
-from tests.infra import start_redis
 
 
 @pytest.fixture(scope="session")
@@ -72,13 +71,3 @@ def make_verifier(make_settings: SettingsFactory) -> Callable[..., JwtVerifier]:
         )
 
     return factory
-
-
-@pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on loopback for this test session."""
-    url, stop = start_redis(tmp_path_factory.mktemp("redis"))
-    try:
-        yield url
-    finally:
-        stop()
