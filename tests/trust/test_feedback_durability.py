@@ -14,26 +14,23 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 
 from tests.gunicorn_server import GunicornServer, running_gunicorn
+from tests.ln_cds_command import run_ln_cds
 from tests.trust.ehr import FEEDBACK_PATH, Ehr, feedback_item, item_key
 
 PUBLIC_URL = "https://cds.trust-tests.example.org"
 FEEDBACK_AUD = PUBLIC_URL + FEEDBACK_PATH
-LN_CDS = str(Path(sys.executable).with_name("ln-cds"))
 
 ItemKey = tuple[str, str, datetime]
 
@@ -55,13 +52,10 @@ class FeedbackService:
 
     def exported(self) -> Counter[ItemKey]:
         """How often each item appears in `ln-cds feedback export --format json`."""
-        result = subprocess.run(
-            [LN_CDS, "feedback", "export", "--format", "json", "--database", self.database],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=True,
+        result = run_ln_cds(
+            "feedback", "export", "--format", "json", "--database", self.database, timeout=60
         )
+        result.check_returncode()
         return Counter(item_key(row) for row in json.loads(result.stdout)["feedback"])
 
 
