@@ -10,6 +10,9 @@ it (SIGTERM to the process it started, then SIGKILL if it hangs) when the block 
 
 `running_gunicorn(env)` is the same with a `GunicornServer` handle instead of the URL, for tests
 that need the processes themselves (kill a worker, read its memory) or the server's log.
+
+An inherited `PROMETHEUS_MULTIPROC_DIR` is not passed on (gunicorn.conf.py wipes that directory
+at start): the server makes a private one unless `env` names one.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ from tests.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_SECONDS = 30.0
+STOP_TIMEOUT_SECONDS = 10.0
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def production_command() -> list[str]:
@@ -45,8 +50,9 @@ def production_command() -> list[str]:
     return command
 
 
-def _resolve(command: list[str]) -> list[str]:
-    """Run the venv's gunicorn: the one installed beside this interpreter."""
+def gunicorn_command() -> list[str]:
+    """The production command with the venv's gunicorn: the one beside this interpreter."""
+    command = production_command()
     executable = Path(sys.executable).with_name(command[0])
     if executable.exists():
         return [str(executable), *command[1:]]
@@ -78,6 +84,12 @@ class GunicornServer:
         fd = self.log.fileno()
         return os.pread(fd, os.fstat(fd).st_size, 0).decode("utf-8", "replace")
 
+    def stop_and_read_log(self, timeout: float = 30.0) -> str:
+        """Stop gunicorn (SIGTERM; it flushes as it exits) and return everything it wrote."""
+        self.process.terminate()
+        self.process.wait(timeout=timeout)
+        return self.log_text()
+
 
 @contextlib.contextmanager
 def gunicorn_server(env: Mapping[str, str], *, path: str = "/cds-services") -> Iterator[str]:
@@ -88,16 +100,24 @@ def gunicorn_server(env: Mapping[str, str], *, path: str = "/cds-services") -> I
 
 @contextlib.contextmanager
 def running_gunicorn(
-    env: Mapping[str, str], *, path: str = "/cds-services"
+    env: Mapping[str, str],
+    *,
+    path: str = "/cds-services",
+    stop_timeout: float = STOP_TIMEOUT_SECONDS,
 ) -> Iterator[GunicornServer]:
-    """Start the production command with `env` added; yield a handle on the running server."""
+    """Start the production command with `env` added; yield a handle on the running server.
+
+    `path` is what is asked until the server answers; at the end, SIGTERM and `stop_timeout`
+    seconds before SIGKILL.
+    """
     port = free_port()
-    full_env = {**os.environ, **env, "LNCDS_BIND": f"127.0.0.1:{port}"}
+    inherited = {k: v for k, v in os.environ.items() if k != MULTIPROC_ENV}
+    full_env = {**inherited, **env, "LNCDS_BIND": f"127.0.0.1:{port}"}
     full_env.setdefault("LNCDS_WORKERS", "1")
     base_url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
-            _resolve(production_command()),
+            gunicorn_command(),
             cwd=ROOT,
             env=full_env,
             stdout=log,
@@ -109,7 +129,7 @@ def running_gunicorn(
         finally:
             process.terminate()
             try:
-                process.wait(timeout=10)
+                process.wait(timeout=stop_timeout)
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)

@@ -177,14 +177,6 @@ def _malformed_requests(fhir_base: str) -> Iterator[bytes]:
     yield json.dumps({**good, "prefetch": {"patient": name}}).encode()
 
 
-def _stop_and_read_log(server: Any) -> list[str]:
-    """Stop gunicorn (it flushes as it exits) and return every line it wrote."""
-    server.process.terminate()
-    server.process.wait(timeout=30)
-    text: str = server.log_text()
-    return text.splitlines()
-
-
 def _assert_answers_logged(lines: list[str], statuses: Iterable[int]) -> None:
     """The log really covers the calls: an access line with each status, and DEBUG lines."""
     for status in statuses:
@@ -251,7 +243,7 @@ def test_hook_calls_against_hapi_log_no_token_name_or_lab_value(
         for body in _malformed_requests(base):
             assert _post_raw(url, body) == 400
         time.sleep(1.0)  # the calls cut off by the budget finish now that HAPI runs again
-        lines = _stop_and_read_log(server)
+        lines = server.stop_and_read_log().splitlines()
 
     _assert_answers_logged(lines, (200, 400, 412))
     assert find_leaks(lines, canaries()) == []
@@ -306,7 +298,7 @@ def test_refused_and_accepted_jwts_are_never_logged(
             assert _post_raw(server.base_url, data, {"Authorization": f"Bearer {token}"}) == 401
         answer = call_hook(server.base_url, body, headers={"Authorization": f"Bearer {accepted}"})
         assert answer.status_code == 200, answer.text
-        lines = _stop_and_read_log(server)
+        lines = server.stop_and_read_log().splitlines()
 
     _assert_answers_logged(lines, (200, 401))
     jwt_parts = {part for token in [*refused, accepted] for part in token.split(".")[1:]}

@@ -4,19 +4,16 @@
 by gunicorn.conf.py), whichever worker answers the scrape; every log line is JSON, one
 summary line per CDS Hooks call, without the canary token or name sent in the hooks.
 
-`tests/gunicorn_server.py` keeps the server's output to itself; these tests need to read
-it, so they start the same command (the Dockerfile's CMD) with the output in a file.
+The servers are `tests.gunicorn_server.running_gunicorn` (the Dockerfile's CMD), waited for on
+`/healthz` so that no discovery call is counted before the test's own, and their output is read
+once they have stopped.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import subprocess
-import sys
-import time
-from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -24,7 +21,7 @@ from typing import Any
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.gunicorn_server import production_command
+from tests.gunicorn_server import MULTIPROC_ENV, gunicorn_command, running_gunicorn
 from tests.infra import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,40 +29,7 @@ EXAMPLE = json.loads((ROOT / "examples" / "hook-request.json").read_text("utf-8"
 HOOK_URL = "/cds-services/lupus-nephritis"
 CANARY_TOKEN = "canary-gunicorn-token-Lm4"
 CANARY_NAME = "Canarygunicornname"
-MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-
-
-@contextlib.contextmanager
-def production_server(env: Mapping[str, str], output: Path) -> Iterator[str]:
-    """The Dockerfile's CMD on a free loopback port, stdout and stderr into `output`."""
-    port = free_port()
-    command = production_command()
-    executable = Path(sys.executable).with_name(command[0])
-    full_env = {k: v for k, v in os.environ.items() if k != MULTIPROC_ENV}
-    full_env.update(env)
-    full_env["LNCDS_BIND"] = f"127.0.0.1:{port}"
-    base_url = f"http://127.0.0.1:{port}"
-    with output.open("wb") as sink:
-        process = subprocess.Popen(
-            [str(executable), *command[1:]], cwd=ROOT, env=full_env, stdout=sink, stderr=sink
-        )
-        try:
-            deadline = time.monotonic() + 30
-            while True:
-                assert process.poll() is None, output.read_text("utf-8", "replace")[-3000:]
-                assert time.monotonic() < deadline, "gunicorn did not come up within 30 s"
-                with contextlib.suppress(requests.ConnectionError):
-                    requests.get(f"{base_url}/healthz", timeout=1)
-                    break
-                time.sleep(0.1)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:  # pragma: no cover - a hung server
-                process.kill()
-                process.wait(timeout=10)
+STOP_TIMEOUT_SECONDS = 15.0
 
 
 def scrape(base_url: str, name: str, **labels: str) -> float:
@@ -102,7 +66,6 @@ def test_two_workers_metrics_add_up_and_every_log_line_is_json_without_canaries(
     metrics_dir = tmp_path / "metrics"
     metrics_dir.mkdir()
     (metrics_dir / "counter_999999.db").write_bytes(b"stale")  # from an earlier run
-    output = tmp_path / "gunicorn.log"
     env = {
         "LNCDS_AUTH": "off",
         "LNCDS_DEMO": "1",
@@ -112,7 +75,8 @@ def test_two_workers_metrics_add_up_and_every_log_line_is_json_without_canaries(
         MULTIPROC_ENV: str(metrics_dir),
     }
     discoveries = 0
-    with production_server(env, output) as base_url:
+    with running_gunicorn(env, path="/healthz", stop_timeout=STOP_TIMEOUT_SECONDS) as server:
+        base_url = server.base_url
         assert "999999" not in pids_with_metric_files(metrics_dir)  # wiped at start
         # fresh connections, many at once, until both workers have answered some
         with ThreadPoolExecutor(max_workers=8) as pool:
@@ -143,7 +107,8 @@ def test_two_workers_metrics_add_up_and_every_log_line_is_json_without_canaries(
                 endpoint="/cds-services/<service_id>", status="200",
             ) == 3  # fmt: skip
             assert scrape(base_url, "lncds_cards_total", status="flare", indicator="critical") == 3
-    lines = [line for line in output.read_text("utf-8").splitlines() if line.strip()]
+        text = server.stop_and_read_log()
+    lines = [line for line in text.splitlines() if line.strip()]
     records = [json.loads(line) for line in lines]  # every line is JSON
     summaries = [r for r in records if r["logger"] == "cds.web.requests"]
     assert sum(r["event"] == "discovery" for r in summaries) == discoveries
@@ -151,7 +116,6 @@ def test_two_workers_metrics_add_up_and_every_log_line_is_json_without_canaries(
     assert [h["cards"] for h in hooks] == [[{"status": "flare", "indicator": "critical"}]] * 3
     assert len({r["pid"] for r in summaries}) == 2
     assert any(r["logger"] == "gunicorn.access" for r in records)
-    text = output.read_text("utf-8")
     assert CANARY_TOKEN not in text
     assert CANARY_NAME not in text
 
@@ -167,7 +131,8 @@ def test_without_a_metrics_directory_gunicorn_makes_a_private_one_and_removes_it
         "LNCDS_FEEDBACK_DB": str(tmp_path / "feedback.sqlite3"),
         "TMPDIR": str(temp),
     }
-    with production_server(env, tmp_path / "gunicorn.log") as base_url:
+    with running_gunicorn(env, path="/healthz", stop_timeout=STOP_TIMEOUT_SECONDS) as server:
+        base_url = server.base_url
         requests.get(f"{base_url}/cds-services", timeout=10)
         (private,) = temp.glob("lncds-prometheus-*")
         assert pids_with_metric_files(private)
@@ -176,12 +141,10 @@ def test_without_a_metrics_directory_gunicorn_makes_a_private_one_and_removes_it
 
 
 def test_an_unknown_log_format_stops_gunicorn_before_it_serves(tmp_path: Path) -> None:
-    command = production_command()
-    executable = Path(sys.executable).with_name(command[0])
     env = {**os.environ, "LNCDS_AUTH": "off", "LNCDS_LOG_FORMAT": "xml"}
     env["LNCDS_BIND"] = f"127.0.0.1:{free_port()}"
     result = subprocess.run(
-        [str(executable), *command[1:]],
+        gunicorn_command(),
         cwd=ROOT,
         env=env,
         capture_output=True,
