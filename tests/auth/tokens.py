@@ -10,6 +10,7 @@ import json
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -68,6 +69,13 @@ def standard_claims() -> dict[str, Any]:
 
 def jwk_set(*keys: SigningKey) -> dict[str, Any]:
     return {"keys": [k.public_jwk() for k in keys]}
+
+
+def write_issuers(path: Path, keys: Mapping[str, SigningKey]) -> Path:
+    """Write a trusted-issuers file trusting each issuer's key (as a static JWK Set); `path`."""
+    issuers = {iss: {"jwks": jwk_set(key)} for iss, key in keys.items()}
+    path.write_text(json.dumps(issuers), encoding="utf-8")
+    return path
 
 
 def b64url(data: bytes) -> str:

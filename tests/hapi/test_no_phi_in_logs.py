@@ -33,7 +33,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from cds.demo import CohortPatient
-from tests.auth.tokens import SigningKey, jwk_set
+from tests.auth.tokens import SigningKey, write_issuers
 from tests.gunicorn_server import running_gunicorn
 from tests.hapi.ehr import complete_prefetch, discovery_templates, first_page_prefetch
 from tests.hapi.runs import COHORT
@@ -259,8 +259,7 @@ def test_refused_and_accepted_jwts_are_never_logged(
     work = tmp_path_factory.mktemp("log-scan-auth")
     trusted = SigningKey(ec.generate_private_key(ec.SECP384R1()), kid="canary-ehr-1", alg="ES384")
     stranger = SigningKey(ec.generate_private_key(ec.SECP384R1()), kid="canary-ehr-1", alg="ES384")
-    issuers = work / "issuers.json"
-    issuers.write_text(json.dumps({ISSUER: {"jwks": jwk_set(trusted)}}), encoding="utf-8")
+    issuers = write_issuers(work / "issuers.json", {ISSUER: trusted})
     env = service_env(
         hapi_cohort.base_url,
         work,

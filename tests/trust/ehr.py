@@ -8,7 +8,6 @@ trust it. Nothing here is a real credential.
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from datetime import UTC, datetime
@@ -17,7 +16,8 @@ from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
+
+from tests.auth.tokens import SigningKey, write_issuers
 
 ISS = "https://ehr.trust-tests.example.org"
 KID = "trust-tests-es384"
@@ -27,11 +27,8 @@ FEEDBACK_PATH = SERVICE_PATH + "/feedback"
 
 class Ehr:
     def __init__(self, directory: Path) -> None:
-        self._key = ec.generate_private_key(ec.SECP384R1())
-        jwk: dict[str, Any] = ECAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        jwk.update({"kid": KID, "use": "sig", "alg": "ES384"})
-        self.issuers_file = directory / "trusted-issuers.json"
-        self.issuers_file.write_text(json.dumps({ISS: {"jwks": {"keys": [jwk]}}}), "utf-8")
+        self._key = SigningKey(ec.generate_private_key(ec.SECP384R1()), kid=KID, alg="ES384")
+        self.issuers_file = write_issuers(directory / "trusted-issuers.json", {ISS: self._key})
 
     def server_env(self, public_url: str) -> dict[str, str]:
         """What the service needs to trust this EHR, with `public_url` as the audience base."""
@@ -50,7 +47,7 @@ class Ehr:
             "exp": now + 300,
             "jti": jti or str(uuid.uuid4()),
         }
-        return jwt.encode(claims, self._key, algorithm="ES384", headers={"kid": KID})
+        return jwt.encode(claims, self._key.private, algorithm="ES384", headers={"kid": KID})
 
     def headers(self, aud: str, *, jti: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(aud, jti=jti)}"}
