@@ -34,7 +34,7 @@ from requests.adapters import HTTPAdapter
 
 from cds import jsonio
 from cds.datasources.base import FetchOutcome, JsonObject, QueryFailure, QueryResult
-from cds.datasources.prefetch import bundle_resources, next_link
+from cds.datasources.prefetch import next_link, read_entries
 
 log = logging.getLogger(__name__)
 
@@ -198,14 +198,18 @@ class FhirHttpDataSource:
                 return QueryResult(key, (body,), requests_made=pages)
             if body.get("resourceType") != "Bundle" or body.get("type") != "searchset":
                 raise _QueryFailedError("the search did not return a searchset Bundle", pages)
-            for resource in bundle_resources(body):
-                if resource.get("resourceType") == "OperationOutcome":
-                    if _is_error_outcome(resource):
-                        raise _QueryFailedError(
-                            "the search returned an error OperationOutcome", pages
-                        )
-                    continue  # warnings about the search itself are not data
-                resources.append(resource)
+            page, _, has_outcome = read_entries(body)
+            if not has_outcome:
+                resources.extend(page)  # the usual page: its entries are walked once
+            else:
+                for resource in page:
+                    if resource.get("resourceType") == "OperationOutcome":
+                        if _is_error_outcome(resource):
+                            raise _QueryFailedError(
+                                "the search returned an error OperationOutcome", pages
+                            )
+                        continue  # warnings about the search itself are not data
+                    resources.append(resource)
             following = next_link(body)
             if following is None:
                 return QueryResult(key, tuple(resources), requests_made=pages)

@@ -107,7 +107,7 @@ def decide(query: Query, value: Any, *, absent: Any) -> Verdict:
         return Verdict(key, Decision.USE, resources=(value,))
     if resource_type != "Bundle" or value.get("type") not in SEARCH_BUNDLE_TYPES:
         return Verdict(key, Decision.FETCH, reason="prefetch is not a search Bundle")
-    resources, matches, has_outcome = _read_entries(value)
+    resources, matches, has_outcome = read_entries(value)
     if has_outcome:
         return Verdict(key, Decision.FETCH, reason="prefetch Bundle holds an OperationOutcome")
     next_url = next_link(value)
@@ -125,14 +125,14 @@ def decide(query: Query, value: Any, *, absent: Any) -> Verdict:
 
 def bundle_resources(bundle: Mapping[str, Any]) -> tuple[JsonObject, ...]:
     """The resources of a Bundle's entries (entries that are not objects are skipped)."""
-    return _read_entries(bundle)[0]
+    return read_entries(bundle)[0]
 
 
-def _read_entries(bundle: Mapping[str, Any]) -> tuple[tuple[JsonObject, ...], int, bool]:
+def read_entries(bundle: Mapping[str, Any]) -> tuple[tuple[JsonObject, ...], int, bool]:
     """One pass over the entries: their resources, how many are search matches
     (`search.mode` match or absent; not include/outcome), and whether one of the resources
-    is an OperationOutcome. A prefetched Bundle can hold thousands of entries, so this is
-    the only loop over them before the mapping.
+    is an OperationOutcome. A prefetched Bundle (or a self-fetched page) can hold thousands
+    of entries, so this is the only loop over them before the mapping.
     """
     entries = bundle.get("entry")
     if not isinstance(entries, list):
