@@ -35,7 +35,7 @@ from fhir_mapping.record import (
     Series,
     Source,
 )
-from fhir_mapping.valuesets import OBSERVATION_CODES, UNIT_GROUPS
+from fhir_mapping.valuesets import OBSERVATION_CODES
 
 _EGFR_METHODS: dict[str, str] = {
     o.code: o.method for o in OBSERVATION_CODES.values() if o.method is not None
@@ -193,13 +193,12 @@ def _approximation_notes(proteinuria: Iterable[Measurement]) -> list[Note]:
     a 24-h protein in g/24 h counted as g/g, and a molar ratio (mg/mmol) read as g/g by the
     guidelines' ÷ 100 convention rather than the chemical factor 113.12."""
     codes: list[str] = []
-    ratio_units = UNIT_GROUPS["protein_ratio"]
     for m in proteinuria:
         if m.kind is ProteinuriaKind.PROTEIN_24H:
             code = "proteinuria-24h-as-ratio"
         else:
-            conversion = ratio_units.lookup(m.reported_unit) if m.reported_unit else None
-            if conversion is None or "mol" not in conversion.unit:
+            # the unit the reader converted from (the UCUM code), not the printed unit
+            if m.converted_from is None or "mol" not in m.converted_from:
                 continue
             code = "proteinuria-molar-ratio-convention"
         if code not in codes:

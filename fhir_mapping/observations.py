@@ -296,6 +296,7 @@ def read_observation(
         reported_value = normalised.reported_value
         reported_unit = normalised.reported_unit
         comparator = normalised.comparator
+        converted_from = None if normalised.conversion is None else normalised.conversion.unit
     else:
         value = None
         unit = group.canonical
@@ -303,6 +304,7 @@ def read_observation(
         reported_value = _concept_label(concept) if concept is not None else str(coded).lower()
         reported_unit = ""
         comparator = None
+        converted_from = None
 
     return Measurement(
         series=series,
@@ -318,6 +320,7 @@ def read_observation(
         comparator=comparator,
         flag=flag,
         kind=ocode.kind,
+        converted_from=converted_from,
     )
 
 

@@ -228,5 +228,6 @@ def fast_read(
             None,
             flag,
             ocode.kind,
+            None if conversion is None else conversion.unit,
         ),
     )

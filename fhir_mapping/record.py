@@ -111,6 +111,10 @@ class Measurement(NamedTuple):
     comparator: str | None = None  # "<", "<=", ">=", ">" when the value was a bound
     flag: bool | None = None
     kind: ProteinuriaKind | None = None  # proteinuria only
+    # the unit the value was converted from, as the reader recognised it (the UCUM code when
+    # there is one, not the printed `reported_unit`); None: unitless, qualitative or kept as
+    # reported
+    converted_from: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -169,6 +169,25 @@ def test_proteinuria_approximations_are_noted_once_for_the_record(
 
 
 @pytest.mark.parametrize(
+    ("printed", "code", "approximation"),
+    [
+        # converted by the UCUM code; the printed unit is only for display
+        ("mg/mmol creatinine", "mg/mmol", ["proteinuria-molar-ratio-convention"]),
+        ("mg/g", "mg/mmol", ["proteinuria-molar-ratio-convention"]),
+        ("mg/mmol", "mg/g", []),
+    ],
+)
+def test_molar_ratio_convention_follows_the_unit_converted_not_the_printed_one(
+    printed: str, code: str, approximation: list[str]
+) -> None:
+    result = observation("o1", "2024-01-01", "2890-2", 50.0, printed)
+    result["valueQuantity"] |= {"system": "http://unitsofmeasure.org", "code": code}
+    record = build_record([PATIENT, result], as_of=AS_OF)
+    assert record.series(Series.PROTEINURIA)[0].reported_unit == printed
+    assert [n.code for n in record.notes] == approximation
+
+
+@pytest.mark.parametrize(
     ("code", "unit"), [("2890-2", "g/g"), ("2890-2", "mg/g"), ("13801-6", "mg/mg")]
 )
 def test_mass_ratios_need_no_approximation_note(code: str, unit: str) -> None:
