@@ -9,7 +9,6 @@ order the clashes occurred.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import date
 from operator import attrgetter
 from typing import NamedTuple
@@ -36,21 +35,17 @@ def _tie_key(c: Candidate) -> tuple[int, float, float, float]:
 
 
 class SameDay:
-    """The best candidate per (series, day) so far, and the notes about those it beat."""
+    """The best candidate per (series, day) so far, and the notes about those it beat.
+
+    The caller (`measurements.extract_measurements`) stores a candidate in `best` itself
+    when its key is new, and calls `clash` only when it is taken.
+    """
 
     __slots__ = ("best", "notes")
 
     def __init__(self) -> None:
         self.best: dict[tuple[Series, date], Candidate] = {}
         self.notes: list[Note] = []
-
-    def add(self, cand: Candidate) -> None:
-        key = (cand.measurement.series, cand.measurement.date)
-        current = self.best.get(key)
-        if current is None:
-            self.best[key] = cand
-        else:
-            self.clash(key, cand, current)
 
     def clash(self, key: tuple[Series, date], cand: Candidate, current: Candidate) -> None:
         """`cand` arrives where `current` already is: keep the winner, note the loser."""
@@ -74,14 +69,3 @@ class SameDay:
         for ms in out.values():
             ms.sort(key=_by_date)  # linear when the server already sorted by date
         return {series: tuple(ms) for series, ms in out.items()}
-
-
-def select_same_day(
-    candidates: Iterable[Candidate], notes: list[Note]
-) -> dict[Series, tuple[Measurement, ...]]:
-    """One value per series per day, each series sorted by date (notes added to `notes`)."""
-    same_day = SameDay()
-    for cand in candidates:
-        same_day.add(cand)
-    notes.extend(same_day.notes)
-    return same_day.series()
