@@ -46,10 +46,7 @@ def run(hook_file: Path, as_of: date, hooks: int) -> Section:
             "LNCDS_FEEDBACK_DB": str(Path(tmp) / "feedback.sqlite3"),
         }
         with running_gunicorn(env) as server, requests.Session() as client:
-            deadline = time.monotonic() + 30
-            while not server.worker_pids() and time.monotonic() < deadline:
-                time.sleep(0.1)
-            (worker,) = server.worker_pids()
+            (worker,) = server.wait_for_workers(1, timeout=30)
             before = _status_kib(worker)
             started = time.monotonic()
             for n in range(1, hooks + 1):

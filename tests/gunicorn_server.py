@@ -13,6 +13,9 @@ that need the processes themselves (kill a worker, read its memory) or the serve
 
 An inherited `PROMETHEUS_MULTIPROC_DIR` is not passed on (gunicorn.conf.py wipes that directory
 at start): the server makes a private one unless `env` names one.
+
+A server that does not come up, or not with its workers, raises `GunicornError` (an
+`AssertionError`, so a test fails). The module needs no pytest: the benchmarks use it too.
 """
 
 from __future__ import annotations
@@ -25,19 +28,23 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import requests
 
-from tests.infra import free_port
+from tests.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 STARTUP_TIMEOUT_SECONDS = 30.0
 STOP_TIMEOUT_SECONDS = 10.0
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+
+
+class GunicornError(AssertionError):
+    """The server did not answer, or did not have its workers, in time."""
 
 
 def production_command() -> list[str]:
@@ -79,6 +86,23 @@ class GunicornServer:
         except OSError:
             return []
 
+    def wait_for_workers(
+        self, count: int, timeout: float, *, replacing: Collection[int] = ()
+    ) -> list[int]:
+        """Wait until the master has `count` workers, none of them in `replacing` (workers
+        that were killed); return their pids."""
+        deadline = time.monotonic() + timeout
+        while True:
+            pids = self.worker_pids()
+            if len(pids) == count and not set(pids) & set(replacing):
+                return pids
+            if time.monotonic() > deadline:
+                raise GunicornError(
+                    f"gunicorn did not have {count} workers (replacing {sorted(replacing)}) "
+                    f"within {timeout} s: {pids}"
+                )
+            time.sleep(0.05)
+
     def log_text(self) -> str:
         """Everything the server wrote to stdout/stderr so far."""
         fd = self.log.fileno()
@@ -103,12 +127,13 @@ def running_gunicorn(
     env: Mapping[str, str],
     *,
     path: str = "/cds-services",
+    startup_timeout: float = STARTUP_TIMEOUT_SECONDS,
     stop_timeout: float = STOP_TIMEOUT_SECONDS,
 ) -> Iterator[GunicornServer]:
     """Start the production command with `env` added; yield a handle on the running server.
 
-    `path` is what is asked until the server answers; at the end, SIGTERM and `stop_timeout`
-    seconds before SIGKILL.
+    `path` is asked until the server answers (for up to `startup_timeout` seconds); at the end,
+    SIGTERM and `stop_timeout` seconds before SIGKILL.
     """
     port = free_port()
     inherited = {k: v for k, v in os.environ.items() if k != MULTIPROC_ENV}
@@ -124,7 +149,7 @@ def running_gunicorn(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_until_up(process, base_url + path, log)
+            _wait_until_up(process, base_url + path, log, startup_timeout)
             yield GunicornServer(base_url=base_url, process=process, log=log)
         finally:
             process.terminate()
@@ -135,18 +160,18 @@ def running_gunicorn(
                 process.wait(timeout=10)
 
 
-def _wait_until_up(process: subprocess.Popen[bytes], url: str, log: IO[bytes]) -> None:
-    deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
+def _wait_until_up(
+    process: subprocess.Popen[bytes], url: str, log: IO[bytes], timeout: float
+) -> None:
+    deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
+            raise GunicornError(f"gunicorn exited with {process.returncode}:\n{_tail(log)}")
         with contextlib.suppress(requests.ConnectionError):
             requests.get(url, timeout=1)
             return
         time.sleep(0.1)
-    raise AssertionError(
-        f"gunicorn did not answer within {STARTUP_TIMEOUT_SECONDS} s:\n{_tail(log)}"
-    )
+    raise GunicornError(f"gunicorn did not answer within {timeout} s:\n{_tail(log)}")
 
 
 def _tail(log: IO[bytes]) -> str:

@@ -27,6 +27,17 @@ from typing import NoReturn
 import psycopg
 import pytest
 
+from tests.ports import free_port
+
+__all__ = [
+    "create_database",
+    "free_port",
+    "postgres_bindir",
+    "skip_or_fail",
+    "start_postgres",
+    "start_redis",
+]
+
 StopFn = Callable[[], None]
 STARTUP_TIMEOUT_SECONDS = 30.0
 
@@ -36,14 +47,6 @@ def skip_or_fail(reason: str) -> NoReturn:
     if os.environ.get("CI", "").lower() == "true":
         pytest.fail(f"{reason} (CI=true: a skip would hide untested code)")
     pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port that was free on 127.0.0.1 a moment ago."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def start_redis(tmp_path: Path) -> tuple[str, StopFn]:

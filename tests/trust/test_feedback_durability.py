@@ -167,16 +167,6 @@ class Stream:
             time.sleep(0.02)
 
 
-def wait_for_replacement(server: GunicornServer, killed: int, workers: int) -> None:
-    deadline = time.monotonic() + 30
-    while True:
-        pids = server.worker_pids()
-        if killed not in pids and len(pids) == workers:
-            return
-        assert time.monotonic() < deadline, f"gunicorn did not replace worker {killed}: {pids}"
-        time.sleep(0.05)
-
-
 def test_worker_killed_mid_stream_loses_no_acknowledged_item(
     service: FeedbackService, ehr: Ehr
 ) -> None:
@@ -192,7 +182,7 @@ def test_worker_killed_mid_stream_loses_no_acknowledged_item(
             victim = server.worker_pids()[0]
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
-            wait_for_replacement(server, victim, workers=2)
+            server.wait_for_workers(2, timeout=30, replacing=[victim])
         stream.wait_for_acks(len(stream.acked) + 25)  # the respawned workers take traffic
     finally:
         stream.stop.set()
