@@ -15,11 +15,11 @@ from typing import Any
 
 from cds import jsonio
 from cds.web.errors import BadRequestError
+from fhir_mapping.fhirjson import FHIR_ID
 
-FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
 # userId is "ResourceType/id" of the current user (patient-view 1.0)
 USER_REFERENCE = re.compile(
-    r"(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-.]{1,64}"
+    rf"(Practitioner|PractitionerRole|Patient|RelatedPerson)/{FHIR_ID.pattern}"
 )
 # what an HTTP Authorization header can carry: visible ASCII, no spaces (RFC 6750 b64token
 # is stricter; real tokens fit both). Anything else could not be sent to the FHIR server.
