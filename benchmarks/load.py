@@ -8,9 +8,11 @@ What it starts (all on 127.0.0.1, all stopped at the end):
 - a throw-away `redis-server` as the shared JWT replay cache (or `--redis-url`; without
   either, each worker's in-memory cache, which the report says);
 - the production command, the Dockerfile's exec-form CMD (`gunicorn -c gunicorn.conf.py
-  wsgi:app`), with `LNCDS_WORKERS` workers, auth ON, a trusted-issuers file naming an ES384 key
-  generated for this run, `LNCDS_PUBLIC_URL` as the JWT audience base, and the feedback store
-  (a SQLite file in a temp dir unless `--database` names one).
+  wsgi:app`, started by tests/gunicorn_server.py as the tests start it), with `LNCDS_WORKERS`
+  workers, auth ON, a trusted-issuers file naming an ES384 key generated for this run
+  (tests/trust/ehr.py's stand-in EHR, under an issuer of its own), `LNCDS_PUBLIC_URL` as the
+  JWT audience base, and the feedback store (a SQLite file in a temp dir unless `--database`
+  names one).
 
 What it sends: `--clients` threads (default 20), each a keep-alive `requests.Session` like an
 EHR's connection pool, each call with its own freshly signed JWT (unique `jti`, `aud` = the
@@ -48,7 +50,6 @@ import json
 import math
 import os
 import random
-import re
 import shutil
 import signal
 import socket
@@ -67,12 +68,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-import jwt
 import requests
-from cryptography.hazmat.primitives.asymmetric import ec
-from jwt.algorithms import ECAlgorithm
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `python benchmarks/load.py` puts only benchmarks/ on the path
+    sys.path.insert(0, str(ROOT))
+
+from tests.gunicorn_server import GunicornError, GunicornServer, running_gunicorn  # noqa: E402
+from tests.ports import free_port  # noqa: E402
+from tests.trust.ehr import Ehr, item_key  # noqa: E402
+
 PUBLIC_URL = "https://cds.load-test.example.org"
 ISS = "https://ehr.load-test.example.org"
 KID = "load-test-es384"
@@ -89,6 +94,7 @@ OVERRIDE_REASON = {
 }
 HOOK_INSTANCE_PLACEHOLDER = "00000000-0000-4000-8000-000000000000"
 STARTUP_TIMEOUT_SECONDS = 60.0
+STOP_TIMEOUT_SECONDS = 20.0
 REQUEST_TIMEOUT_SECONDS = 30.0
 MIB = 1024 * 1024
 FLAT_MEMORY_MIN_BYTES = 8 * MIB
@@ -97,32 +103,6 @@ FLAT_MEMORY_SHARE = 0.05
 
 class SetupError(Exception):
     """The run could not be set up (exit status 2): nothing was measured."""
-
-
-# --- the stand-in EHR -------------------------------------------------------------------------
-
-
-class Ehr:
-    """An ES384 key made for this run, the issuers file that trusts it, and its tokens."""
-
-    def __init__(self, directory: Path) -> None:
-        self._key = ec.generate_private_key(ec.SECP384R1())
-        jwk: dict[str, Any] = ECAlgorithm.to_jwk(self._key.public_key(), as_dict=True)
-        jwk.update({"kid": KID, "use": "sig", "alg": "ES384"})
-        self.issuers_file = directory / "trusted-issuers.json"
-        self.issuers_file.write_text(json.dumps({ISS: {"jwks": {"keys": [jwk]}}}), "utf-8")
-
-    def authorization(self, path: str) -> str:
-        """A fresh token for one call to `path`: unique jti, five minutes of life."""
-        now = int(time.time())
-        claims = {
-            "iss": ISS,
-            "aud": PUBLIC_URL + path,
-            "iat": now,
-            "exp": now + 300,
-            "jti": str(uuid.uuid4()),
-        }
-        return "Bearer " + jwt.encode(claims, self._key, algorithm="ES384", headers={"kid": KID})
 
 
 # --- prefetch from the discovery document's templates ------------------------------------------
@@ -196,24 +176,6 @@ def hook_bodies(templates: Mapping[str, str]) -> list[bytes]:
 # --- the servers ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def production_command() -> list[str]:
-    """The Dockerfile's exec-form CMD, with gunicorn from this interpreter's environment."""
-    text = (ROOT / "Dockerfile").read_text("utf-8")
-    match = re.search(r"^CMD\s+(\[.*\])\s*$", text, flags=re.MULTILINE)
-    if match is None:
-        raise SetupError("the Dockerfile has no exec-form CMD")
-    command: list[str] = json.loads(match.group(1))
-    local = Path(sys.executable).with_name(command[0])
-    return [str(local), *command[1:]] if local.exists() else command
-
-
 @contextlib.contextmanager
 def redis_server(directory: Path) -> Iterator[str | None]:
     """A throw-away redis-server on loopback, or None when none is installed."""
@@ -244,50 +206,30 @@ def redis_server(directory: Path) -> Iterator[str | None]:
         _stop(process)
 
 
-@dataclass
-class Server:
-    base_url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-
-    def worker_pids(self) -> list[int]:
-        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
-        try:
-            return sorted(int(pid) for pid in children.read_text().split())
-        except OSError:
-            return []
-
-
 @contextlib.contextmanager
-def gunicorn(env: Mapping[str, str], workers: int, directory: Path) -> Iterator[Server]:
-    port = free_port()
-    full_env = {**os.environ, **env, "LNCDS_BIND": f"127.0.0.1:{port}"}
-    log_path = directory / "gunicorn.log"
-    with log_path.open("wb") as log:
-        process = subprocess.Popen(
-            production_command(), cwd=ROOT, env=full_env, stdout=log, stderr=subprocess.STDOUT
-        )
-    server = Server(f"http://127.0.0.1:{port}", process, log_path)
-    try:
-        _wait_for_port(port, process, "gunicorn", log_path)
-        deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
-        while len(server.worker_pids()) < workers:  # every worker booted
-            if time.monotonic() > deadline:
-                raise SetupError(f"gunicorn did not start {workers} workers")
-            time.sleep(0.1)
+def gunicorn(env: Mapping[str, str], workers: int) -> Iterator[GunicornServer]:
+    """The production command (tests/gunicorn_server.py), once all `workers` have booted."""
+    with contextlib.ExitStack() as stack:
+        try:
+            server = stack.enter_context(
+                running_gunicorn(
+                    env,
+                    path="/healthz",
+                    startup_timeout=STARTUP_TIMEOUT_SECONDS,
+                    stop_timeout=STOP_TIMEOUT_SECONDS,
+                )
+            )
+            server.wait_for_workers(workers, STARTUP_TIMEOUT_SECONDS)
+        except GunicornError as exc:
+            raise SetupError(str(exc)) from exc
         yield server
-    finally:
-        _stop(process)
 
 
-def _wait_for_port(
-    port: int, process: subprocess.Popen[bytes], name: str, log: Path | None = None
-) -> None:
+def _wait_for_port(port: int, process: subprocess.Popen[bytes], name: str) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            tail = log.read_text("utf-8", "replace")[-2000:] if log else ""
-            raise SetupError(f"{name} exited with {process.returncode} at start-up\n{tail}")
+            raise SetupError(f"{name} exited with {process.returncode} at start-up")
         with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 0.5):
             return
         time.sleep(0.1)
@@ -335,12 +277,6 @@ class Record:
     acked: set[tuple[str, str, datetime]] = field(default_factory=set)
     acked_bodies: list[bytes] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
-
-
-def feedback_key(entry: Mapping[str, Any]) -> tuple[str, str, datetime]:
-    """The store's idempotency key of one item, as comparable values (`Z` or an offset)."""
-    when = datetime.fromisoformat(str(entry["outcomeTimestamp"]).replace("Z", "+00:00"))
-    return str(entry["card"]).lower(), str(entry["outcome"]), when.astimezone(UTC)
 
 
 def new_feedback(rng: random.Random) -> dict[str, Any]:
@@ -406,7 +342,7 @@ def client(n: int, traffic: Traffic) -> None:
                 data = json.dumps(feedback).encode()
         else:
             path, data = DISCOVERY_PATH, None
-        headers = {"Authorization": ehr.authorization(path)}
+        headers = ehr.headers(PUBLIC_URL + path)  # a fresh token: unique jti, five minutes
         if data is not None:
             headers["Content-Type"] = "application/json"
         started = time.monotonic()
@@ -430,13 +366,13 @@ def client(n: int, traffic: Traffic) -> None:
         with record.lock:
             record.calls.append(Call(kind, started - t0, elapsed, status))
             if status == 200 and feedback is not None and data is not None:
-                record.acked.update(feedback_key(e) for e in feedback["feedback"])
+                record.acked.update(item_key(e) for e in feedback["feedback"])
                 record.acked_bodies.append(data)
     session.close()
 
 
 def sample_memory(
-    server: Server,
+    server: GunicornServer,
     samples: list[tuple[float, int, int]],
     t0: float,
     stop: threading.Event,
@@ -468,7 +404,7 @@ def exported_feedback(database: str) -> set[tuple[str, str, datetime]]:
     result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise SetupError(f"ln-cds feedback export failed: {result.stderr.strip()}")
-    return {feedback_key(row) for row in json.loads(result.stdout)["feedback"]}
+    return {item_key(row) for row in json.loads(result.stdout)["feedback"]}
 
 
 # --- the verdict ------------------------------------------------------------------------------
@@ -625,7 +561,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raise SetupError("the run needs a positive duration")
     with tempfile.TemporaryDirectory(prefix="lncds-load-") as tmp:
         directory = Path(tmp)
-        ehr = Ehr(directory)
+        ehr = Ehr(directory, iss=ISS, kid=KID)
         database = args.database or str(directory / "feedback.sqlite3")
         store_env = (
             {"LNCDS_DATABASE_URL": database}
@@ -642,7 +578,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 **store_env,
                 **({"LNCDS_REDIS_URL": redis_url} if redis_url else {}),
             }
-            server = stack.enter_context(gunicorn(env, args.workers, directory))
+            server = stack.enter_context(gunicorn(env, args.workers))
             discovery = requests.get(server.base_url + DISCOVERY_PATH, timeout=10)
             discovery.raise_for_status()
             (service,) = [s for s in discovery.json()["services"] if s["id"] == SERVICE_ID]

@@ -14,8 +14,8 @@ that need the processes themselves (kill a worker, read its memory) or the serve
 An inherited `PROMETHEUS_MULTIPROC_DIR` is not passed on (gunicorn.conf.py wipes that directory
 at start): the server makes a private one unless `env` names one.
 
-A server that does not come up, or not with its workers, raises `GunicornError` (an
-`AssertionError`, so a test fails). The module needs no pytest: the benchmarks use it too.
+A server that cannot start, or does not come up or not with its workers, raises `GunicornError`
+(an `AssertionError`, so a test fails). The module needs no pytest: the benchmarks use it too.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 class GunicornError(AssertionError):
-    """The server did not answer, or did not have its workers, in time."""
+    """The production command could not be started, or did not answer or have its workers in
+    time."""
 
 
 def production_command() -> list[str]:
@@ -52,7 +53,7 @@ def production_command() -> list[str]:
     text = (ROOT / "Dockerfile").read_text("utf-8")
     match = re.search(r"^CMD\s+(\[.*\])\s*$", text, flags=re.MULTILINE)
     if match is None:
-        raise AssertionError("the Dockerfile has no exec-form CMD")
+        raise GunicornError("the Dockerfile has no exec-form CMD")
     command: list[str] = json.loads(match.group(1))
     return command
 

@@ -1,9 +1,10 @@
 """A stand-in EHR for the tests that run the production server: a key, its issuer entry, tokens.
 
-`Ehr(tmp_dir)` generates an ES384 key, writes the trusted-issuers file that names it, and mints
-tokens like a CDS Client's: signed now, valid for five minutes, a fresh `jti` each time (or the
-one asked for, to test replay). `server_env(public_url)` is the environment the service needs to
-trust it. Nothing here is a real credential.
+`Ehr(tmp_dir)` generates an ES384 key, writes the trusted-issuers file that names it (issuer
+`ISS` and key id `KID` unless given: benchmarks/load.py names its own), and mints tokens like a
+CDS Client's: signed now, valid for five minutes, a fresh `jti` each time (or the one asked
+for, to test replay). `server_env(public_url)` is the environment the service needs to trust
+it. Nothing here is a real credential.
 """
 
 from __future__ import annotations
@@ -26,9 +27,10 @@ FEEDBACK_PATH = SERVICE_PATH + "/feedback"
 
 
 class Ehr:
-    def __init__(self, directory: Path) -> None:
-        self._key = SigningKey(ec.generate_private_key(ec.SECP384R1()), kid=KID, alg="ES384")
-        self.issuers_file = write_issuers(directory / "trusted-issuers.json", {ISS: self._key})
+    def __init__(self, directory: Path, *, iss: str = ISS, kid: str = KID) -> None:
+        self.iss = iss
+        self._key = SigningKey(ec.generate_private_key(ec.SECP384R1()), kid=kid, alg="ES384")
+        self.issuers_file = write_issuers(directory / "trusted-issuers.json", {iss: self._key})
 
     def server_env(self, public_url: str) -> dict[str, str]:
         """What the service needs to trust this EHR, with `public_url` as the audience base."""
@@ -41,13 +43,14 @@ class Ehr:
     def token(self, aud: str, *, jti: str | None = None) -> str:
         now = int(time.time())
         claims = {
-            "iss": ISS,
+            "iss": self.iss,
             "aud": aud,
             "iat": now,
             "exp": now + 300,
             "jti": jti or str(uuid.uuid4()),
         }
-        return jwt.encode(claims, self._key.private, algorithm="ES384", headers={"kid": KID})
+        key = self._key
+        return jwt.encode(claims, key.private, algorithm=key.alg, headers={"kid": key.kid})
 
     def headers(self, aud: str, *, jti: str | None = None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(aud, jti=jti)}"}
