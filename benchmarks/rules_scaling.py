@@ -21,26 +21,8 @@ from common import Section, Target, fmt, interleave, median, ms
 DAYS = 3000
 
 
-def _long_record(days: int, proteinuria: float) -> object:
-    from tests.rules.builders import (  # noqa: PLC0415
-        Item,
-        egfr,
-        mmf,
-        p,
-        rbc,
-        record,
-        rituximab,
-        scr,
-    )
-
-    items: list[Item] = [mmf(0, days)]
-    items += [rituximab(k * 180) for k in range(1, days // 180)]
-    for i in range(days):
-        items += [p(i, proteinuria if i else 4.0), scr(i, 1.0), egfr(i, 80), rbc(i, 2)]
-    return record(*items, as_of=days)
-
-
 def run(rounds: int) -> Section:
+    from tests.rules.builders import long_record  # noqa: PLC0415
     from tests.rules.builders import run as assess  # noqa: PLC0415
 
     section = Section("6. Rules on years of daily results (the former timed test)")
@@ -53,9 +35,9 @@ def run(rounds: int) -> Section:
         "|---|---|---:|---:|---:|",
     ]
     for label, value in (("no response", 4.0), ("complete response", 0.3)):
-        full = _long_record(DAYS, value)
-        half = _long_record(DAYS // 2, value)
-        status = str(assess(full).status)  # type: ignore[arg-type]
+        full = long_record(DAYS, value)
+        half = long_record(DAYS // 2, value)
+        status = str(assess(full).status)
         samples = interleave(
             [
                 ("half", lambda h=half: assess(h)),  # type: ignore[misc]

@@ -283,6 +283,21 @@ def record(
     )
 
 
+def long_record(days: int, proteinuria: float) -> PatientRecord:
+    """Years of daily results, the worst case of the index-date reset (clinical.md §3).
+
+    Mycophenolate throughout, a rituximab course every 180 days, and every day a proteinuria
+    (4.0 on day 0, then `proteinuria`), creatinine, eGFR and sediment: a long run with many
+    later courses, every lab day one on which the flare rules must be checked. Used by
+    tests/rules/test_performance.py and benchmarks/rules_scaling.py.
+    """
+    items: list[Item] = [mmf(0, days)]
+    items += [rituximab(k * 180) for k in range(1, days // 180)]
+    for i in range(days):
+        items += [p(i, proteinuria if i else 4.0), scr(i, 1.0), egfr(i, 80), rbc(i, 2)]
+    return record(*items, as_of=days)
+
+
 def run(rec: PatientRecord, as_of: Day | None = None, profile: str = "kdigo-2024") -> Assessment:
     """Assess `rec` on `as_of` (default: the record's as_of) under a named profile."""
     return assess(rec, day(as_of) if as_of is not None else rec.as_of, load_profile(profile))

@@ -13,22 +13,13 @@ from __future__ import annotations
 import pytest
 
 from cds.assessment import Status
-from fhir_mapping.record import PatientRecord
-from tests.rules.builders import Item, egfr, mmf, p, rbc, record, rituximab, run, scr
+from tests.rules.builders import long_record, run
 
 DAYS = 3000
-
-
-def _long_record(proteinuria: float) -> PatientRecord:
-    items: list[Item] = [mmf(0, DAYS)]
-    items += [rituximab(k * 180) for k in range(1, DAYS // 180)]
-    for i in range(DAYS):
-        items += [p(i, proteinuria if i else 4.0), scr(i, 1.0), egfr(i, 80), rbc(i, 2)]
-    return record(*items, as_of=DAYS)
 
 
 @pytest.mark.parametrize(
     ("proteinuria", "status"), [(4.0, Status.REFRACTORY), (0.3, Status.COMPLETE_RESPONSE)]
 )
 def test_years_of_daily_results_are_assessed(proteinuria: float, status: Status) -> None:
-    assert run(_long_record(proteinuria)).status is status
+    assert run(long_record(DAYS, proteinuria)).status is status
