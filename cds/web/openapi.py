@@ -24,7 +24,9 @@ from typing import Any
 from flask import Flask
 from werkzeug.routing import Rule
 
+from cds.feedback.parse import MAX_ITEMS, MAX_SUGGESTIONS
 from cds.schema import load_schema
+from cds.web.request_model import ACCESS_TOKEN, HOOK_INSTANCE_MAX_CHARS
 
 OPENAPI_VERSION = "3.1.0"
 # Methods documented per route: GET/POST everywhere, OPTIONS under /cds-services (the CORS
@@ -504,14 +506,16 @@ def _service_refinements(hooks: list[str]) -> dict[str, Any]:
                         "hook": {"enum": hooks},
                         "hookInstance": {
                             "type": "string",
-                            "description": "At most 256 printable characters.",
-                            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]{1,256}$",
+                            "description": f"At most {HOOK_INSTANCE_MAX_CHARS} printable "
+                            "characters.",
+                            "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]"
+                            f"{{1,{HOOK_INSTANCE_MAX_CHARS}}}$",
                         },
                         "fhirAuthorization": {
                             "properties": {
                                 "access_token": {
                                     "type": "string",
-                                    "pattern": "^[\\x21-\\x7e]{1,8192}$",
+                                    "pattern": f"^{ACCESS_TOKEN.pattern}$",
                                 },
                                 "expires_in": {"minimum": 0},
                                 "scope": {"minLength": 1},
@@ -531,7 +535,7 @@ def _service_refinements(hooks: list[str]) -> dict[str, Any]:
                         "card": _UUID,
                         "outcomeTimestamp": {"type": "string", "pattern": _INSTANT},
                         "acceptedSuggestions": {
-                            "maxItems": 100,
+                            "maxItems": MAX_SUGGESTIONS,
                             "items": {"properties": {"id": _UUID}},
                         },
                     },
@@ -562,7 +566,10 @@ def _service_refinements(hooks: list[str]) -> dict[str, Any]:
                         _ref("FeedbackRequest"),
                         {
                             "properties": {
-                                "feedback": {"maxItems": 500, "items": _ref("LnCdsFeedbackItem")}
+                                "feedback": {
+                                    "maxItems": MAX_ITEMS,
+                                    "items": _ref("LnCdsFeedbackItem"),
+                                }
                             }
                         },
                     ]

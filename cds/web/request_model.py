@@ -24,6 +24,7 @@ USER_REFERENCE = re.compile(
 # what an HTTP Authorization header can carry: visible ASCII, no spaces (RFC 6750 b64token
 # is stricter; real tokens fit both). Anything else could not be sent to the FHIR server.
 ACCESS_TOKEN = re.compile(r"[\x21-\x7e]{1,8192}")
+HOOK_INSTANCE_MAX_CHARS = 256
 ABSENT: Any = object()  # a prefetch key the client did not send (≠ null)
 
 
@@ -84,8 +85,10 @@ def parse_hook_request(body: bytes, *, expected_hook: str) -> HookRequest:
     if hook != expected_hook:
         raise BadRequestError(f"this service answers the {expected_hook} hook, not {hook[:40]!r}")
     hook_instance = _required_string(obj, "hookInstance")
-    if len(hook_instance) > 256 or not hook_instance.isprintable():
-        raise BadRequestError("hookInstance must be at most 256 printable characters")
+    if len(hook_instance) > HOOK_INSTANCE_MAX_CHARS or not hook_instance.isprintable():
+        raise BadRequestError(
+            f"hookInstance must be at most {HOOK_INSTANCE_MAX_CHARS} printable characters"
+        )
 
     context = obj.get("context")
     if not isinstance(context, dict):
