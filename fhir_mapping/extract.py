@@ -50,6 +50,8 @@ class _PatientFilter:
     query that fetched it was already scoped to the patient.
     """
 
+    __slots__ = ("_id", "_local", "_notes", "_suffix", "_uuid")
+
     def __init__(self, patient_id: str, notes: list[Note]) -> None:
         self._id = patient_id
         self._notes = notes
@@ -58,6 +60,7 @@ class _PatientFilter:
         self._uuid = f"urn:uuid:{patient_id}"
 
     def __call__(self, resource: JsonObject, source: Source) -> bool:
+        # called once per resource read (thousands per hook call): the common cases first
         subject = resource.get("subject")
         if subject is None:
             return True
@@ -65,12 +68,12 @@ class _PatientFilter:
             self._notes.append(note("bad-subject", source))
             return False
         ref = subject.get("reference")
-        if ref is None:
+        if ref == self._local or ref is None:
             return True
         if not isinstance(ref, str):
             self._notes.append(note("bad-subject", source))
             return False
-        if ref in (self._local, self._uuid):
+        if ref == self._uuid:
             return True
         base = ref.split("/_history/", maxsplit=1)[0]
         if base == self._local or base.endswith(self._suffix):
@@ -151,11 +154,10 @@ def build_record(
             else:
                 notes.append(note("other-patient", source_of(p)))
 
-    belongs = _PatientFilter(patient_id, notes)
+    # the bound method: called once per resource, it is called faster than the instance
+    belongs = _PatientFilter(patient_id, notes).__call__
     demographics = _demographics(patient, notes)
-    measurements = extract_measurements(
-        observations, as_of, notes, belongs=belongs, subject_reference=f"Patient/{patient_id}"
-    )
+    measurements = extract_measurements(observations, as_of, notes, belongs=belongs)
     notes.extend(_approximation_notes(measurements.get(Series.PROTEINURIA, ())))
     egfr = build_egfr_series(
         measurements.get(Series.CREATININE, ()),

@@ -2,10 +2,10 @@
 
 This loop runs once per laboratory result (ten years of labs: thousands per hook call),
 so its common case is a few dict lookups: the first coding is tried before every coding,
-a resource id is checked once (`source_of`), the patient check is a string comparison,
-and `observations_fast.fast_read` reads well-formed results. Whatever does not fit goes
-through the general functions (`match_code`, the `belongs` filter, `read_observation`),
-which add the notes; the result is the same either way.
+a resource id is checked once (`source_of`), the patient check (`belongs`) tries the
+plain `Patient/id` reference first, and `observations_fast.fast_read` reads well-formed
+results. Whatever does not fit goes through the general functions (`match_code`,
+`read_observation`), which add the notes; the result is the same either way.
 """
 
 from __future__ import annotations
@@ -21,25 +21,17 @@ from fhir_mapping.record import Measurement, Note, Series, Source
 from fhir_mapping.same_day import Candidate, SameDay
 
 
-def _is_subject(resource: JsonObject, reference: str) -> bool:
-    """No subject, or `subject.reference` exactly `reference`: the patient's, no check needed."""
-    subject = resource.get("subject")
-    return subject is None or (type(subject) is dict and subject.get("reference") == reference)
-
-
 def extract_measurements(
     observations: Iterable[JsonObject],
     as_of: date,
     notes: list[Note],
     *,
     belongs: Callable[[JsonObject, Source], bool],
-    subject_reference: str | None = None,
 ) -> dict[Series, tuple[Measurement, ...]]:
     """The series of the record, one value per series per day, each sorted by date.
 
     `belongs(resource, source)` says whether the resource is this patient's (it adds the
-    note when it is not); a resource without subject or whose `subject.reference` is
-    exactly `subject_reference` is the patient's without asking.
+    note when it is not).
     """
     same_day = SameDay()
     best = same_day.best
@@ -67,9 +59,7 @@ def extract_measurements(
                 notes.append(note("duplicate-id-differs", source))
             continue
         seen[source.id] = resource
-        if (subject_reference is None or not _is_subject(resource, subject_reference)) and (
-            not belongs(resource, source)
-        ):
+        if not belongs(resource, source):
             continue
 
         m = fast_read(resource, source, target, as_of, dates)
