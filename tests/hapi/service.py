@@ -21,6 +21,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome
 from cds.cards.builder import stable_uuid
 from cds.demo import DEMO_AS_OF, CohortPatient
 from cds.schema import validate_response
+from tests.service.conftest import fhir_authorization
 
 SERVICE_PATH = "/cds-services/lupus-nephritis"
 USER_ID = "Practitioner/ln-cds-integration"
@@ -79,13 +80,7 @@ def hook_body(
     if fhir_server is not None:
         body["fhirServer"] = fhir_server
     if access_token is not None:
-        body["fhirAuthorization"] = {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": 300,
-            "scope": "patient/*.read",
-            "subject": "ln-cds",
-        }
+        body["fhirAuthorization"] = fhir_authorization(access_token)
     if prefetch is not None:
         body["prefetch"] = dict(prefetch)
     return body

@@ -105,15 +105,20 @@ def hook_body(prefetch: Mapping[str, Any] | None = None, **changes: Any) -> dict
     return body
 
 
-def with_fhir(body: dict[str, Any]) -> dict[str, Any]:
-    body["fhirServer"] = FHIR_BASE
-    body["fhirAuthorization"] = {
-        "access_token": TOKEN,
+def fhir_authorization(access_token: str = TOKEN) -> dict[str, Any]:
+    """A hook request's `fhirAuthorization`: a bearer token to read the patient's data."""
+    return {
+        "access_token": access_token,
         "token_type": "Bearer",
         "expires_in": 300,
         "scope": "patient/*.read",
         "subject": "ln-cds",
     }
+
+
+def with_fhir(body: dict[str, Any]) -> dict[str, Any]:
+    body["fhirServer"] = FHIR_BASE
+    body["fhirAuthorization"] = fhir_authorization()
     return body
 
 

@@ -23,6 +23,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gunicorn_server import MULTIPROC_ENV, gunicorn_command, running_gunicorn
 from tests.infra import free_port
+from tests.service.conftest import fhir_authorization
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = json.loads((ROOT / "examples" / "hook-request.json").read_text("utf-8"))
@@ -50,13 +51,7 @@ def canary_hook() -> dict[str, Any]:
     body: dict[str, Any] = json.loads(json.dumps(EXAMPLE))
     body["prefetch"]["patient"]["name"] = [{"family": CANARY_NAME}]
     body["fhirServer"] = "https://ehr.example.org/fhir"
-    body["fhirAuthorization"] = {
-        "access_token": CANARY_TOKEN,
-        "token_type": "Bearer",
-        "expires_in": 300,
-        "scope": "patient/*.read",
-        "subject": "ln-cds",
-    }
+    body["fhirAuthorization"] = fhir_authorization(CANARY_TOKEN)
     return body
 
 
