@@ -8,8 +8,10 @@ draft 2020-12, which is OpenAPI 3.1's schema dialect); their `$defs` are hoisted
 `components.schemas` so that every `$ref` resolves inside this one document.
 
 `tests/service/test_openapi.py` keeps the table and Flask's `url_map` in step: every route
-documented, every documented path served, in each configuration. Never a value in here
-comes from a request: the document is built once, at start-up.
+documented, every documented path served, in each configuration. `openapi_document` checks
+the first half itself, so an app with an undocumented route (in any configuration, built
+anywhere) refuses to start. Never a value in here comes from a request: the document is
+built once, at start-up.
 """
 
 from __future__ import annotations
@@ -353,6 +355,72 @@ def _operations() -> dict[str, dict[str, dict[str, Any]]]:
                 },
             }
         },
+        "/demo/ehr/jwks.json": {
+            "get": {
+                "tags": ["Demo"],
+                "operationId": "demoEhrJwks",
+                "summary": "Demo mode with auth on only: the demo EHR's public signing key",
+                "description": "The `jku` of the demo EHR's CDS Hooks JWTs (ES384); trusted "
+                "only if the trusted-issuers file lists it (docs/views.md).",
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["keys"],
+                            "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+                        },
+                        "The JWK Set (public members only).",
+                    ),
+                    **_errors(405),
+                },
+            }
+        },
+        "/demo/ehr/token": {
+            "post": {
+                "tags": ["Demo"],
+                "operationId": "demoEhrToken",
+                "summary": "Demo mode with auth on only: a signed CDS Hooks JWT for one call",
+                "description": "What the demo EHR page sends as `Authorization: Bearer` to one "
+                "of our hook or feedback endpoints: `aud` is that endpoint's URL.",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["path"],
+                                "properties": {
+                                    "path": {
+                                        "type": "string",
+                                        "description": "`/cds-services/<id>[/feedback]`",
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _json(
+                        {
+                            "type": "object",
+                            "required": ["token"],
+                            "properties": {"token": {"type": "string"}},
+                        },
+                        "The JWT.",
+                    ),
+                    "400": _json(
+                        {
+                            "type": "object",
+                            "required": ["error"],
+                            "properties": {"error": {"type": "string"}},
+                        },
+                        "No signable `path` in the body (a page helper, not a FHIR API: its "
+                        "errors are not OperationOutcomes).",
+                    ),
+                    **_errors(405, 413),
+                },
+            }
+        },
         "/smart/launch": {
             "get": {
                 "tags": ["SMART"],
@@ -645,7 +713,11 @@ def openapi_document(app: Flask, *, services: Mapping[str, str]) -> dict[str, An
 
     `services` (the registry's id → hook) give the `service_id` parameter's enum (any other
     id is a 404, which the description says too) and the hooks a request may name.
+    Raises `RuntimeError` when a route of `app` is missing from `OPERATIONS`.
     """
+    missing = undocumented(app)
+    if missing:
+        raise RuntimeError(f"routes missing from cds.web.openapi.OPERATIONS: {', '.join(missing)}")
     ids = sorted(services)
     paths: dict[str, Any] = {}
     for path, methods in sorted(app_routes(app).items()):

@@ -1,8 +1,9 @@
 """`/openapi.json` describes exactly the routes the app serves, with our own JSON Schemas.
 
 The description is kept in step with Flask's `url_map` in every configuration that changes
-the routes (plain, demo mode, SMART launch configured): every route documented, every
-documented path served, and no entry of the hand-written table that no configuration serves.
+the routes (plain, demo mode, demo mode with auth on, SMART launch configured): every route
+documented, every documented path served, and no entry of the hand-written table that no
+configuration serves.
 """
 
 from __future__ import annotations
@@ -19,11 +20,17 @@ from jsonschema import Draft202012Validator  # type: ignore[import-untyped]
 
 from cds.feedback import store_for
 from cds.schema import load_schema
-from cds.web.openapi import OPERATIONS, app_routes, openapi_path, undocumented
+from cds.web.openapi import (
+    OPERATIONS,
+    app_routes,
+    openapi_document,
+    openapi_path,
+    undocumented,
+)
 from tests.service.conftest import SERVICE_URL, hook_body, load_prefetch
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIGURATIONS = ("plain", "demo", "smart")
+CONFIGURATIONS = ("plain", "demo", "demo-auth", "smart")
 
 
 @pytest.fixture
@@ -35,6 +42,8 @@ def build(
     def make(configuration: str) -> Flask:
         if configuration == "demo":
             return make_app(demo=True)
+        if configuration == "demo-auth":  # the demo EHR signs its calls: its issuer routes
+            return make_app(demo=True, auth=True, authenticator=lambda request, audience: None)
         if configuration == "smart":
             monkeypatch.setenv("LNCDS_SMART_CLIENT_ID", "ln-cds-test-client")
             return make_app(smart_launch_url="https://cds.example.org/smart/launch")
@@ -83,6 +92,15 @@ def test_a_route_added_without_documentation_is_reported(build: Callable[[str], 
         "GET /cds-services/{service_id}/explain",
         "OPTIONS /cds-services/{service_id}/explain",
     ]
+
+
+def test_an_app_with_an_undocumented_route_is_refused_its_description(
+    build: Callable[[str], Flask],
+) -> None:
+    app = build("plain")
+    app.add_url_rule("/explain", "explain", lambda: "")
+    with pytest.raises(RuntimeError, match=r"OPERATIONS: GET /explain$"):
+        openapi_document(app, services={"lupus-nephritis": "patient-view"})
 
 
 @pytest.mark.parametrize("configuration", CONFIGURATIONS)
