@@ -31,7 +31,8 @@ from authlib.integrations.flask_oauth2 import AuthorizationServer
 from authlib.oauth2.rfc6749 import grants
 from authlib.oauth2.rfc7636 import CodeChallenge
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+
+from tests.browser.wsgi_server import serve_wsgi
 
 TOKEN_LIFETIME_SECONDS = 300
 
@@ -326,15 +327,7 @@ class RunningEhr:
 def running_ehr(upstream_fhir: str | None = None, host: str = "127.0.0.1") -> Iterator[RunningEhr]:
     """Start the stand-in EHR on a free loopback port for the duration of the block."""
     state = State(upstream=upstream_fhir.rstrip("/") if upstream_fhir else None)
-    app = create_ehr_app(state)
-    httpd = make_server(host, 0, app, threaded=True)
-    port = httpd.socket.getsockname()[1]
-    state.base = f"http://{host}:{port}"
-    assert urlsplit(state.base).hostname == host
-    thread = threading.Thread(target=httpd.serve_forever, name="test-ehr", daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(create_ehr_app(state), host=host, name="test-ehr") as base:
+        state.base = base
+        assert urlsplit(state.base).hostname == host
         yield RunningEhr(state)
-    finally:
-        httpd.shutdown()
-        thread.join(timeout=5)

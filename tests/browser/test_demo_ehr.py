@@ -4,17 +4,16 @@ CDS Hooks Sandbox renders them, and each control can be reached and used from th
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 
 import jwt
 import pytest
 from playwright.sync_api import Page, Request
-from werkzeug.serving import make_server
 
 from cds.demo import CohortPatient, load_cohort
 from cds.web.app import config_from_env, create_app
 from tests.browser.conftest import DESKTOP, WatchedPage, _require_chromium, save_screenshot
+from tests.browser.wsgi_server import serve_wsgi
 from tests.infra import free_port
 
 pytestmark = pytest.mark.browser
@@ -195,14 +194,8 @@ def signed_demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str
             "LNCDS_FEEDBACK_DB": str(run_dir / "feedback.sqlite3"),
         }
     )
-    server = make_server("127.0.0.1", port, create_app(config), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(create_app(config), port=port):
         yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 def test_with_auth_on_the_demo_ehr_signs_the_hook_and_feedback_like_an_ehr(

@@ -7,12 +7,10 @@ server with the cohort loaded by `ln-cds load-demo`, behind the stand-in's token
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
-from werkzeug.serving import make_server
 
 from cds.config import Config
 from cds.demo import load_cohort
@@ -20,6 +18,7 @@ from cds.views.smart import DEFAULT_SCOPE
 from cds.web.app import create_app
 from tests.browser.conftest import SIDE_PANEL, WatchedPage, save_screenshot
 from tests.browser.oauth_server import RunningEhr, running_ehr
+from tests.browser.wsgi_server import serve_wsgi
 
 pytestmark = pytest.mark.browser
 
@@ -38,17 +37,9 @@ def smart_app(ehr_for_test: RunningEhr, monkeypatch: pytest.MonkeyPatch) -> Iter
         fhir_allow_http=True,
         clock=lambda: AS_OF_NOON,
     )
-    app = create_app(config)
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    base = f"http://127.0.0.1:{server.socket.getsockname()[1]}"
-    ehr_for_test.register_client(CLIENT_ID, f"{base}/smart/callback", DEFAULT_SCOPE)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serve_wsgi(create_app(config)) as base:
+        ehr_for_test.register_client(CLIENT_ID, f"{base}/smart/callback", DEFAULT_SCOPE)
         yield base
-    finally:
-        server.shutdown()
-        thread.join(timeout=5)
 
 
 @pytest.fixture(params=["memory", pytest.param("hapi", marks=pytest.mark.hapi)])
