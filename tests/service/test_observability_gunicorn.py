@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import requests
-from prometheus_client.parser import text_string_to_metric_families
 
 from tests.gunicorn_server import MULTIPROC_ENV, gunicorn_command, running_gunicorn
 from tests.infra import free_port
+from tests.metrics_text import metric_value
 from tests.service.conftest import fhir_authorization
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,13 +34,7 @@ STOP_TIMEOUT_SECONDS = 15.0
 
 
 def scrape(base_url: str, name: str, **labels: str) -> float:
-    text = requests.get(f"{base_url}/metrics", timeout=10).text
-    return sum(
-        sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items())
-    )
+    return metric_value(requests.get(f"{base_url}/metrics", timeout=10).text, name, **labels)
 
 
 def pids_with_metric_files(directory: Path) -> set[str]:
