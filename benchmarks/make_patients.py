@@ -34,8 +34,9 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
 
+from cds.datasources.demo import CohortIndex, DemoDataSource
+from cds.views.demo_fhir import answer
 from cds.web.lupus_nephritis import prefetch_templates
 
 LOINC = "http://loinc.org"
@@ -314,51 +315,18 @@ def make_patient(n_observations: int, as_of: date, seed: int = 7) -> dict[str, A
     }
 
 
-def _searchset(query: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": len(resources),
-        "link": [{"relation": "self", "url": f"{FHIR_BASE}/{query}"}],
-        "entry": [
-            {
-                "fullUrl": f"{FHIR_BASE}/{r['resourceType']}/{r['id']}",
-                "resource": r,
-                "search": {"mode": "match"},
-            }
-            for r in resources
-        ],
-    }
-
-
-def _observation_codes(template: str) -> set[tuple[str, str]]:
-    query = template.partition("?")[2]
-    codes = parse_qs(query)["code"][0].split(",")
-    return {tuple(c.split("|", 1)) for c in codes}  # type: ignore[misc]
-
-
 def hook_request(bundle: Mapping[str, Any]) -> dict[str, Any]:
-    """The patient-view request with every prefetch key of discovery filled (complete)."""
+    """The patient-view request with every prefetch key of discovery filled (complete), each
+    answered as the demo FHIR endpoint answers it (`cds.views.demo_fhir`) from this patient."""
     resources = [e["resource"] for e in bundle["entry"]]
-    patient = next(r for r in resources if r["resourceType"] == "Patient")
-    pid = patient["id"]
+    pid = next(r for r in resources if r["resourceType"] == "Patient")["id"]
+    source = DemoDataSource(CohortIndex(resources))
     prefetch: dict[str, Any] = {}
     for key, template in prefetch_templates().items():
         query = template.replace("{{context.patientId}}", pid)
-        rtype = template.split("?", 1)[0].split("/", 1)[0]
-        if "?" not in template:
-            prefetch[key] = patient
-            continue
-        chosen = [r for r in resources if r["resourceType"] == rtype]
-        if rtype == "Observation":
-            codes = _observation_codes(template)
-            chosen = [
-                r
-                for r in chosen
-                if (r["code"]["coding"][0]["system"], r["code"]["coding"][0]["code"]) in codes
-            ]
-            chosen.sort(key=lambda r: str(r["effectiveDateTime"]), reverse=True)
-        prefetch[key] = _searchset(query, chosen)
+        status, prefetch[key] = answer(source, query, base_url=FHIR_BASE)
+        if status != 200:
+            raise ValueError(f"prefetch {key}: {query} answered {status}: {prefetch[key]}")
     return {
         "hook": "patient-view",
         "hookInstance": HOOK_INSTANCE,
