@@ -65,7 +65,6 @@ def demo_backend(*, hook_auth: bool) -> DemoBackend:
         source=source,
         patient_ids=tuple(pid for pid in source.patient_ids if pid in stories),
         as_of=DEMO_AS_OF,
-        hook_auth=hook_auth,
         stories=stories,
         # With hook authentication on, the demo EHR signs its calls like an EHR does.
         issuer=DemoEhrIssuer.generate() if hook_auth else None,

@@ -104,9 +104,9 @@ class DemoBackend:
     source: PatientDataSource
     patient_ids: tuple[str, ...]
     as_of: date
-    hook_auth: bool = False  # True when the hook endpoint verifies JWTs
     stories: Mapping[str, str] = field(default_factory=dict)  # synthetic case summaries
-    # The demo EHR's signing key: set when hook_auth is on, so the page signs like an EHR.
+    # The demo EHR's signing key: set when the hook endpoint verifies JWTs, so the page
+    # signs like an EHR.
     issuer: DemoEhrIssuer | None = None
 
 
@@ -356,7 +356,6 @@ def _add_demo_routes(
             as_of=demo.as_of,
             service_id=SERVICE_ID,
             user_id=DEMO_USER_ID,
-            hook_auth=demo.hook_auth,
             signs=demo.issuer is not None,
             issuer=base + ISSUER_PATH,
             jku=base + JWKS_PATH,

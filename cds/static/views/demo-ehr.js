@@ -25,7 +25,6 @@
     discoveryUrl: root.getAttribute("data-discovery-url"),
     fhirBase: root.getAttribute("data-fhir-base"),
     markdownUrl: root.getAttribute("data-markdown-url"),
-    hookAuth: root.getAttribute("data-hook-auth") === "on",
     tokenUrl: root.getAttribute("data-token-url"),
     issuer: root.getAttribute("data-issuer"),
     jku: root.getAttribute("data-jku")
