@@ -20,7 +20,7 @@ from datetime import date, datetime
 from math import isfinite
 from typing import Any, NamedTuple
 
-from fhir_mapping.dates import parse_timestamp
+from fhir_mapping.dates import parse_date, parse_timestamp
 from fhir_mapping.fhirjson import JsonObject
 from fhir_mapping.observations import (
     COUNTED_STATUSES,
@@ -81,13 +81,9 @@ class DateMemo:
         except KeyError:
             pass
         found: tuple[date, datetime | None] | None = None
-        if len(value) >= 10 and value[4] == "-" and value[7] == "-" and value[10:11] in ("", "T"):
-            try:
-                day = date.fromisoformat(value[:10])
-            except ValueError:
-                day = None
-            if day is not None:
-                found = (day, parse_timestamp(value) if len(value) > 10 else None)
+        parsed = parse_date(value)
+        if parsed is not None and not parsed[1]:  # a partial date is the general reader's
+            found = (parsed[0], parse_timestamp(value) if len(value) > 10 else None)
         self.effective[value] = found
         return found
 
