@@ -44,12 +44,16 @@ def test_name(m: Measurement) -> str:
     return _TEST_NAMES.get(m.series, str(m.series))
 
 
+def _as_reported(value: str, comparator: str | None, unit: str | None) -> str:
+    """A value and unit exactly as the lab wrote them, the comparator in front ("<0.1 g/g")."""
+    if comparator and not value.startswith(comparator):
+        value = f"{comparator}{value}"
+    return f"{value} {unit or ''}".strip()
+
+
 def reported(m: Measurement) -> str:
     """The value and unit exactly as the lab reported them (comparator included)."""
-    value = m.reported_value
-    if m.comparator and not value.startswith(m.comparator):
-        value = f"{m.comparator}{value}"
-    return f"{value} {m.reported_unit}".strip()
+    return _as_reported(m.reported_value, m.comparator, m.reported_unit)
 
 
 def measurement_used(label: str, m: Measurement, detail: str | None = None) -> ValueUsed:
@@ -70,10 +74,7 @@ def measurement_used(label: str, m: Measurement, detail: str | None = None) -> V
 def egfr_used(label: str, point: EgfrPoint) -> ValueUsed:
     how = "computed" if point.computed else "reported"
     if point.reported_value:  # a lab's eGFR: exactly as written (84.9 is not 85; ">90")
-        value = point.reported_value
-        if point.comparator and not value.startswith(point.comparator):
-            value = f"{point.comparator}{value}"
-        shown = f"{value} {point.reported_unit or ''}".strip()
+        shown = _as_reported(point.reported_value, point.comparator, point.reported_unit)
     else:  # computed here from a creatinine: rounded, as labs report eGFR
         shown = f"{point.value:.0f} {EGFR_UNIT}"
     return ValueUsed(
