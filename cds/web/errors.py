@@ -83,9 +83,10 @@ def operation_outcome(
     return {"resourceType": "OperationOutcome", "issue": issues}
 
 
-def _respond(
+def outcome_response(
     status: int, code: str, message: str, extra: tuple[tuple[str, str], ...] = ()
 ) -> Response:
+    """The JSON response: `operation_outcome(...)` with `status`."""
     response = jsonify(operation_outcome(status, code, message, extra))
     response.status_code = status
     return response
@@ -107,7 +108,7 @@ def register_error_handlers(app: Flask) -> None:
             log.info("request refused: not authenticated")
         else:
             log.info("request refused: %s %s", error.status, error.message)
-        response = _respond(error.status, error.issue_code, error.message, error.issues)
+        response = outcome_response(error.status, error.issue_code, error.message, error.issues)
         response.headers.update(error.headers())
         return response
 
@@ -115,7 +116,7 @@ def register_error_handlers(app: Flask) -> None:
     def _http_error(error: HTTPException) -> Response:
         status = error.code or 500
         code = _HTTP_ISSUE_CODES.get(status, "processing" if status < 500 else "exception")
-        response = _respond(status, code, error.name)
+        response = outcome_response(status, code, error.name)
         if status == 405 and error.response is None:
             allowed = error.get_headers()
             for name, value in allowed:
@@ -126,4 +127,4 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception) -> Response:
         log.exception("unexpected error while handling a request")
-        return _respond(500, "exception", "internal error")
+        return outcome_response(500, "exception", "internal error")

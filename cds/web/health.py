@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, Protocol, runtime_checkable
+from typing import Protocol, runtime_checkable
 
 from flask import Blueprint, Flask, Response, jsonify
 
 from cds.config import Config
-from cds.web.errors import operation_outcome
+from cds.web.errors import outcome_response
 from cds.web.observability import Metrics, metrics_response
 
 log = logging.getLogger(__name__)
@@ -88,16 +88,12 @@ def create_ops_blueprint(
                 results[name] = "unavailable"
         failed = [name for name, state in results.items() if state == "unavailable"]
         if failed:
-            body: dict[str, Any] = operation_outcome(
-                503, "transient", "not ready: " + ", ".join(failed)
+            return outcome_response(
+                503,
+                "transient",
+                "not ready: " + ", ".join(failed),
+                tuple(("transient", f"{name}: unavailable") for name in failed),
             )
-            body["issue"].extend(
-                {"severity": "error", "code": "transient", "diagnostics": f"{name}: unavailable"}
-                for name in failed
-            )
-            response = jsonify(body)
-            response.status_code = 503
-            return response
         return jsonify({"status": "ready", "checks": results})
 
     @bp.get("/metrics")
