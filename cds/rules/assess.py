@@ -103,6 +103,8 @@ def _uacr_shown(ev: _Evidence, record: PatientRecord, as_of: date) -> None:
 def _diagnoses_known_on(record: PatientRecord, as_of: date) -> PatientRecord:
     """The record without Conditions dated after `as_of` (§1), should it hold any: the
     mapping drops them for its own as_of, but the rules may be asked about an earlier day."""
+    if as_of >= record.as_of:
+        return record  # nothing in a record is dated after its own as_of
 
     def known(facts: tuple[ConditionFact, ...]) -> tuple[ConditionFact, ...]:
         return tuple(c for c in facts if c.date is None or c.date <= as_of)

@@ -41,9 +41,9 @@ def egfr_kidney_failure(timeline: Timeline, rules: KidneyFailureRules) -> tuple[
 def kidney_failure(
     record: PatientRecord, timeline: Timeline, rules: KidneyFailureRules
 ) -> KidneyFailure | None:
-    conditions = tuple(
-        c for c in record.kidney_failure_conditions if c.date is None or c.date <= timeline.as_of
-    )
+    """Kidney failure on `timeline.as_of`, or None. `record` holds no Condition dated after
+    that day (`assess` drops them first)."""
+    conditions = record.kidney_failure_conditions
     labs = egfr_kidney_failure(timeline, rules)
     if not conditions and not labs:
         return None
