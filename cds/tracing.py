@@ -37,10 +37,6 @@ class RequestTrace:
         """Record facts for the summary line; only ever ids, counts, codes and claims."""
         self.facts.update(facts)
 
-    def add_fhir_calls(self, count: int) -> None:
-        """Add HTTP requests made to the EHR's FHIR server (pages included)."""
-        self.facts["fhir_calls"] = int(self.facts.get("fhir_calls", 0)) + count
-
     def stage_ms(self) -> dict[str, float]:
         return {name: round(seconds * 1000, 2) for name, seconds in self.stages.items()}
 
@@ -85,17 +81,6 @@ def note(**facts: Any) -> None:
     trace = _CURRENT.get()
     if trace is not None:
         trace.note(**facts)
-
-
-def note_fhir_calls(count: int) -> None:
-    """Count FHIR requests made for the current request (a no-op outside a request).
-
-    Called by the request's own thread with the data source's tally: the self-fetch pool's
-    threads do not see the request's context variable.
-    """
-    trace = _CURRENT.get()
-    if trace is not None:
-        trace.add_fhir_calls(count)
 
 
 def note_cards(status: str, cards: list[dict[str, Any]]) -> None:

@@ -26,7 +26,7 @@ from cds.datasources.prefetch import (
     lookback_start,
     resolve_template,
 )
-from cds.tracing import note, note_cards, note_fhir_calls, stage
+from cds.tracing import note, note_cards, stage
 from cds.web.errors import PreconditionFailedError
 from cds.web.registry import ServiceDefinition
 from cds.web.request_model import ABSENT, HookRequest
@@ -166,8 +166,10 @@ class LupusNephritisHook:
             why = {v.key: v.reason for v in verdicts if v.key in to_fetch}
             raise _precondition_failed(why, cause=str(unavailable)) from None
         outcome = source.fetch(to_fetch, budget_seconds=self._config.fhir_budget_seconds)
-        note_fhir_calls(
-            sum(r.requests_made for r in outcome.results.values())
+        # HTTP requests to the EHR's FHIR server, pages included: the data source's tally,
+        # noted by the request's own thread (the self-fetch pool's threads have no trace)
+        note(
+            fhir_calls=sum(r.requests_made for r in outcome.results.values())
             + sum(f.requests_made for f in outcome.failures.values())
         )
         failed = {key: f.reason for key, f in outcome.failures.items()}
