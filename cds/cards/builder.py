@@ -19,6 +19,8 @@ from cds.cards.orders import ORDERABLE, service_request
 from cds.cards.text import TEMPLATES_DIR, build_environment
 from cds.cards.view import CardView, build_view
 from cds.rules import messages
+from cds.rules.evidence import EGFR_TEST, PROTEINURIA_NAMES, TEST_NAMES
+from fhir_mapping.record import Series
 
 UPCR = messages.UPCR
 SUMMARY_MAX = 139  # CDS Hooks: "<140-character summary"
@@ -185,18 +187,20 @@ def _confirming(a: Assessment) -> frozenset[str]:
     return frozenset()
 
 
-# evidence test names (cds.rules.evidence) → the suggestion key that repeats them
+# the series a flare's evidence can show → the suggestion key that repeats the test
+_ORDER_FOR_SERIES = {
+    Series.PROTEINURIA: UPCR,
+    Series.CREATININE: messages.CREATININE,
+    Series.EGFR_REPORTED: messages.CREATININE,
+    Series.URINE_RBC: messages.URINALYSIS,
+    Series.URINE_WBC: messages.URINALYSIS,
+    Series.RBC_CASTS: messages.URINALYSIS,
+}
+# evidence test names → that key, from the names the evidence uses (so they cannot drift)
 _ORDER_FOR_TEST = {
-    "Urine protein/creatinine ratio (spot)": UPCR,
-    "Urine protein/creatinine ratio (24-h)": UPCR,
-    "Urine protein (24-h)": UPCR,
-    "Urine protein": UPCR,
-    "Serum creatinine": messages.CREATININE,
-    "eGFR": messages.CREATININE,
-    "eGFR (reported)": messages.CREATININE,
-    "Urine RBC per HPF": messages.URINALYSIS,
-    "Urine WBC per HPF": messages.URINALYSIS,
-    "Urine RBC casts": messages.URINALYSIS,
+    **dict.fromkeys(PROTEINURIA_NAMES.values(), UPCR),
+    **{TEST_NAMES[series]: key for series, key in _ORDER_FOR_SERIES.items()},
+    EGFR_TEST: messages.CREATININE,
 }
 
 

@@ -11,7 +11,9 @@ from datetime import date
 from cds.assessment import ValueUsed
 from fhir_mapping.record import EgfrPoint, Measurement, ProteinuriaKind, Series
 
-_TEST_NAMES: dict[Series, str] = {
+# The test names of the evidence table (`ValueUsed.test`); cds.cards.builder maps them to
+# the orders that repeat them.
+TEST_NAMES: dict[Series, str] = {
     Series.PROTEINURIA: "Urine protein",
     Series.UACR: "Urine albumin/creatinine ratio",
     Series.CREATININE: "Serum creatinine",
@@ -29,19 +31,20 @@ _TEST_NAMES: dict[Series, str] = {
     Series.SLEDAI2K_RECORDED: "SLEDAI-2K (recorded)",
 }
 
-_PROTEINURIA_NAMES: dict[ProteinuriaKind, str] = {
+PROTEINURIA_NAMES: dict[ProteinuriaKind, str] = {
     ProteinuriaKind.UPCR_24H: "Urine protein/creatinine ratio (24-h)",
     ProteinuriaKind.PROTEIN_24H: "Urine protein (24-h)",
     ProteinuriaKind.UPCR_SPOT: "Urine protein/creatinine ratio (spot)",
 }
 
+EGFR_TEST = "eGFR"  # a point of the eGFR series, computed or reported (`egfr_used`)
 EGFR_UNIT = "mL/min/{1.73_m2}"
 
 
 def test_name(m: Measurement) -> str:
     if m.series is Series.PROTEINURIA and m.kind is not None:
-        return _PROTEINURIA_NAMES[m.kind]
-    return _TEST_NAMES.get(m.series, str(m.series))
+        return PROTEINURIA_NAMES[m.kind]
+    return TEST_NAMES.get(m.series, str(m.series))
 
 
 def _as_reported(value: str, comparator: str | None, unit: str | None) -> str:
@@ -79,7 +82,7 @@ def egfr_used(label: str, point: EgfrPoint) -> ValueUsed:
         shown = f"{point.value:.0f} {EGFR_UNIT}"
     return ValueUsed(
         label=label,
-        test="eGFR",
+        test=EGFR_TEST,
         date=point.date,
         value=point.value,
         unit=EGFR_UNIT,
