@@ -283,12 +283,12 @@ def read_observation(
         notes.append(note("value-at-bound", source))
 
     if series in FLAG_SERIES:
-        if series is Series.RBC_CASTS:
-            flag = coded if normalised is None else _cast_positive(normalised)
+        if normalised is not None:
+            flag = flag_of(resource, series, group, normalised)
+        elif series is Series.RBC_CASTS:  # coded: positive/present is the flag
+            flag = coded
         elif series is Series.ANTI_DSDNA:
-            flag = _dsdna_raised(resource, group, normalised, coded)
-        elif normalised is not None:
-            flag = _complement_low(resource, group, normalised)
+            flag = _dsdna_raised(resource, group, None, coded)
 
     if normalised is not None:
         value: float | None = normalised.value
@@ -327,7 +327,7 @@ def read_observation(
 def flag_of(
     resource: JsonObject, series: Series, group: UnitGroup, value: Normalised
 ) -> bool | None:
-    """The qualitative flag of a numeric result of a flag series (as `read_observation`)."""
+    """The qualitative flag of a numeric result of a flag series (both readers use it)."""
     if series is Series.RBC_CASTS:
         return _cast_positive(value)
     if series is Series.ANTI_DSDNA:
