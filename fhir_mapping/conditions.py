@@ -69,11 +69,6 @@ def condition_date(resource: JsonObject, source: Source, notes: list[Note]) -> d
     return None
 
 
-def clinical_status(resource: JsonObject) -> str | None:
-    codes = sorted(concept_codes(resource.get("clinicalStatus")))
-    return codes[0] if codes else None
-
-
 def _count(
     resource: JsonObject,
     as_of: date,
@@ -100,10 +95,10 @@ def _count(
     when = condition_date(resource, source, notes)
     if when is not None and when > as_of:
         return None
-    statuses = frozenset(c.lower() for c in concept_codes(resource.get("clinicalStatus")))
-    return _Counted(
-        source, when, clinical_status(resource), statuses, tuple(matches), frozenset(all_codes)
-    )
+    status_codes = concept_codes(resource.get("clinicalStatus"))
+    clinical_status = min(status_codes, default=None)  # several codes: the first in order
+    statuses = frozenset(c.lower() for c in status_codes)
+    return _Counted(source, when, clinical_status, statuses, tuple(matches), frozenset(all_codes))
 
 
 def _fact(c: _Counted, codes: list[str], classes: Iterable[str] = ()) -> ConditionFact:
