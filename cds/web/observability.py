@@ -10,8 +10,8 @@ Four pieces, all free of PHI and secrets by construction:
 - `InstrumentedAdapter`: times every self-fetch request to the EHR's FHIR server.
 - `Metrics`: Prometheus collectors in a registry of their own per app (tests build many apps
   in one process; module-level collectors would clash or leak counts between them). With
-  `PROMETHEUS_MULTIPROC_DIR` set, `/metrics` aggregates every gunicorn worker's files
-  (prometheus-client's multiprocess mode), otherwise it shows this process only.
+  `PROMETHEUS_MULTIPROC_DIR` set when the app is built, `/metrics` aggregates every gunicorn
+  worker's files (prometheus-client's multiprocess mode), otherwise it shows this process only.
 - `JsonLogFormatter`: every log record as one JSON object per line. Exceptions are rendered
   as their type and stack frames only: an exception's message may quote data it failed on.
 """
@@ -108,6 +108,14 @@ class Metrics:
             ["outcome"],
             registry=self.registry,
         )
+        # what `/metrics` shows, decided once: in multiprocess mode a registry whose one
+        # collector reads every worker's files at each scrape, else this app's own registry
+        self._exposed = self.registry
+        if os.environ.get(MULTIPROC_ENV):
+            from prometheus_client import multiprocess  # noqa: PLC0415
+
+            self._exposed = CollectorRegistry()
+            multiprocess.MultiProcessCollector(self._exposed)  # type: ignore[no-untyped-call]
 
     def observe_request(self, endpoint: str, method: str, status: int, seconds: float) -> None:
         labels = (endpoint, method if method in _METHODS else "other", str(status))
@@ -121,13 +129,7 @@ class Metrics:
 
     def exposition(self) -> bytes:
         """The text exposition: every worker's values in multiprocess mode, else ours."""
-        if os.environ.get(MULTIPROC_ENV):
-            from prometheus_client import multiprocess  # noqa: PLC0415
-
-            registry = CollectorRegistry()
-            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-            return bytes(_generate_latest(registry))
-        return bytes(_generate_latest(self.registry))
+        return bytes(_generate_latest(self._exposed))
 
 
 def check_multiprocess_dir() -> None:
