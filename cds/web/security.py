@@ -30,14 +30,15 @@ class JwtAuthenticator:
     """An `Authenticator` over `cds.auth.JwtVerifier`: 401 on any `AuthError`."""
 
     def __init__(self, verifier: JwtVerifier) -> None:
-        self._verifier = verifier
-
-    def __call__(self, request: Request, audience: str) -> None:
         from cds.auth import AuthError  # noqa: PLC0415 - only when auth is on
 
+        self._verifier = verifier
+        self._auth_error = AuthError
+
+    def __call__(self, request: Request, audience: str) -> None:
         try:
             token = self._verifier.verify(request.headers.get("Authorization"), audience=audience)
-        except AuthError as error:
+        except self._auth_error as error:
             log.info("caller not authenticated: %s", error.reason)
             raise AuthenticationFailedError() from None
         # claims of a verified token only, bounded: `tenant` and `jti` are the caller's choice
