@@ -66,6 +66,18 @@ def _utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def assessment_date(as_of: date | None, clock: Callable[[], datetime], zone: ZoneInfo) -> date:
+    """The day a patient is assessed as of: the fixed `as_of` when set, else today in
+    `zone` by `clock` (which must return an aware datetime). The hook (`Config.today`) and
+    the views (`ViewsSettings.today`) both ask here, so that the card and the view agree."""
+    if as_of is not None:
+        return as_of
+    now = clock()
+    if now.tzinfo is None:
+        raise ConfigError("the configured clock must return an aware datetime")
+    return now.astimezone(zone).date()
+
+
 _CORS_PATTERN_CHARS = frozenset("*?[]()$^\\|+{}")
 _TRUE = frozenset({"1", "true", "yes", "on"})
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -117,12 +129,7 @@ class Config:
         day (the demo's) or a replay of a past hook must be judged on that day, not drift
         into stale data as the calendar moves on. Start-up logs it when set.
         """
-        if self.as_of is not None:
-            return self.as_of
-        now = self.clock()
-        if now.tzinfo is None:
-            raise ConfigError("the configured clock must return an aware datetime")
-        return now.astimezone(self.zone).date()
+        return assessment_date(self.as_of, self.clock, self.zone)
 
     def with_overrides(self, **changes: Any) -> Config:
         return replace(self, **changes)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from cds.config import assessment_date
 from cds.views.smart import DEFAULT_SCOPE, SmartClientSettings
 
 SMART_ENV = {
@@ -67,9 +68,7 @@ class ViewsSettings:
     def today(self) -> date:
         """`as_of` for a SMART launch: today in the configured time zone (never in rules),
         or the service's fixed `LNCDS_AS_OF`, so that the view and the card always agree."""
-        if self.as_of is not None:
-            return self.as_of
-        return self.clock().astimezone(ZoneInfo(self.timezone)).date()
+        return assessment_date(self.as_of, self.clock, ZoneInfo(self.timezone))
 
 
 @dataclass(frozen=True, slots=True)

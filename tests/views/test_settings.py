@@ -24,6 +24,13 @@ def test_without_a_fixed_date_views_take_today_from_the_clock() -> None:
     assert settings_from_config(config, {}).today() == date(2031, 5, 1) == config.today()
 
 
+def test_views_refuse_a_naive_clock_as_the_hook_does() -> None:
+    config = Config(auth=False, clock=lambda: LATER.replace(tzinfo=None))
+    for today in (config.today, settings_from_config(config, {}).today):
+        with pytest.raises(ConfigError, match="aware datetime"):
+            today()
+
+
 def test_a_smart_link_to_our_own_launch_without_a_smart_client_stops_start_up(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
