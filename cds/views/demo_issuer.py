@@ -22,7 +22,8 @@ import json
 import re
 import time
 import uuid
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import jwt
@@ -57,6 +58,7 @@ class DemoEhrIssuer:
 
     private_key: ec.EllipticCurvePrivateKey
     kid: str
+    public_jwk: Mapping[str, Any] = field(compare=False)  # with kid, alg and use
 
     @classmethod
     def generate(cls) -> DemoEhrIssuer:
@@ -65,23 +67,15 @@ class DemoEhrIssuer:
         public: dict[str, Any] = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
         members = {name: public[name] for name in ("crv", "kty", "x", "y")}
         canonical = json.dumps(members, separators=(",", ":"), sort_keys=True).encode("ascii")
-        return cls(private_key=key, kid=_b64url(hashlib.sha256(canonical).digest()))
+        kid = _b64url(hashlib.sha256(canonical).digest())
+        public.update({"kid": kid, "alg": ALGORITHM, "use": "sig"})
+        return cls(private_key=key, kid=kid, public_jwk=public)
 
     def jwks(self) -> dict[str, Any]:
         """The public JWK Set served at `jku` (no private member, ever)."""
-        public: dict[str, Any] = ECAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        public.update({"kid": self.kid, "alg": ALGORITHM, "use": "sig"})
-        return {"keys": [public]}
+        return {"keys": [dict(self.public_jwk)]}
 
-    def sign(
-        self,
-        *,
-        issuer: str,
-        audience: str,
-        jku: str,
-        now: float | None = None,
-        lifetime_seconds: int = TOKEN_LIFETIME_SECONDS,
-    ) -> str:
+    def sign(self, *, issuer: str, audience: str, jku: str, now: float | None = None) -> str:
         """A JWT for one call to `audience` (the endpoint URL the service checks as `aud`)."""
         issued = int(time.time() if now is None else now)
         claims = {
@@ -89,7 +83,7 @@ class DemoEhrIssuer:
             "sub": SUBJECT,
             "aud": audience,
             "iat": issued,
-            "exp": issued + lifetime_seconds,
+            "exp": issued + TOKEN_LIFETIME_SECONDS,
             "jti": str(uuid.uuid4()),
         }
         headers = {"kid": self.kid, "jku": jku, "typ": "JWT"}
