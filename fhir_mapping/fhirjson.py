@@ -17,8 +17,6 @@ JsonObject = Mapping[str, Any]
 
 # FHIR R4 id: 1-64 of [A-Za-z0-9-.]; anything else is not an id (and may not go in a note).
 FHIR_ID = re.compile(r"[A-Za-z0-9\-.]{1,64}")
-_is_id = FHIR_ID.fullmatch
-_new_tuple = tuple.__new__  # builds a NamedTuple in one C call (what `_make` does)
 
 
 def obj(value: Any) -> JsonObject | None:
@@ -55,17 +53,12 @@ def valid_id(value: Any) -> str | None:
 
 
 def source_of(resource: JsonObject) -> Source | None:
-    """`Source` of a resource with a valid FHIR id; None if the id is missing or invalid.
-
-    Called once per resource read (thousands per hook call), hence the bound regex method
-    and the tuple built in one step.
-    """
-    rid = resource.get("id")
+    """`Source` of a resource with a valid FHIR id; None if the id is missing or invalid."""
+    rid = valid_id(resource.get("id"))
     rtype = resource.get("resourceType")
-    if isinstance(rid, str) and isinstance(rtype, str) and _is_id(rid):
-        source: Source = _new_tuple(Source, (rtype, rid))
-        return source
-    return None
+    if rid is None or not isinstance(rtype, str):
+        return None
+    return Source(rtype, rid)
 
 
 def codings(concept: Any) -> Iterator[tuple[str, str, str | None]]:

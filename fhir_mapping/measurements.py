@@ -2,9 +2,9 @@
 
 This loop runs once per laboratory result (ten years of labs: thousands per hook call),
 so its common case is a few dict lookups: the first coding is tried before every coding,
-a resource id is checked once (`source_of`), the patient check (`belongs`) tries the
-plain `Patient/id` reference first, and `observations_fast.fast_read` reads well-formed
-results. Whatever does not fit goes through the general functions (`match_code`,
+a resource id is checked once, the patient check (`belongs`) tries the plain `Patient/id`
+reference first, and `observations_fast.fast_read` reads well-formed results. Whatever
+does not fit goes through the general functions (`match_code`, `source_of`,
 `read_observation`), which add the notes; the result is the same either way.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from datetime import date
 
-from fhir_mapping.fhirjson import JsonObject, source_of
+from fhir_mapping.fhirjson import FHIR_ID, JsonObject, source_of
 from fhir_mapping.notes import note
 from fhir_mapping.observations import read_observation
 from fhir_mapping.observations_fast import TARGETS, DateMemo, fast_read, match_target, new_tuple
@@ -38,6 +38,7 @@ def extract_measurements(
     seen: dict[str, JsonObject] = {}
     dates = DateMemo()
     targets = TARGETS
+    is_valid_id = FHIR_ID.fullmatch
     for resource in observations:
         try:
             first = resource["code"]["coding"][0]
@@ -49,10 +50,18 @@ def extract_measurements(
             if target is None:
                 continue
 
-        source = source_of(resource)
-        if source is None:
-            notes.append(note("invalid-id"))
-            continue
+        # `source_of` inlined for a valid id: calling it costs about 40 ns per result, 1-2%
+        # of this loop (measured); anything else is asked of it
+        rid = resource.get("id")
+        rtype = resource.get("resourceType")
+        if type(rid) is str and type(rtype) is str and is_valid_id(rid):
+            source: Source = new_tuple(Source, (rtype, rid))
+        else:
+            found = source_of(resource)
+            if found is None:
+                notes.append(note("invalid-id"))
+                continue
+            source = found
         previous = seen.get(source.id)
         if previous is not None:
             if previous != resource:
