@@ -188,11 +188,13 @@ def public_base(settings: ViewsSettings) -> str:
 def external_url(settings: ViewsSettings, endpoint: str, **values: Any) -> str:
     """An absolute URL of one of our routes, as browsers reach it.
 
-    `LNCDS_PUBLIC_URL` when set (behind a reverse proxy the request's own host is not what the
-    browser or the authorization server sees), else the request's scheme and host.
+    `public_base` when `LNCDS_PUBLIC_URL` is set (behind a reverse proxy the request's own host
+    is not what the browser or the authorization server sees), else Flask's external URL: the
+    request's scheme and host, an internationalised host in its ASCII (punycode) form, where
+    `request.host_url` would give it in Unicode.
     """
     if settings.public_url:
-        return settings.public_url.rstrip("/") + url_for(endpoint, **values)
+        return public_base(settings) + url_for(endpoint, **values)
     return url_for(endpoint, _external=True, **values)
 
 
