@@ -30,10 +30,14 @@ from typing import Any
 
 # Names with a leading underscore: gunicorn reads this module's public globals as settings.
 _MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
-_TEMPORARY_MULTIPROC_DIR: str | None = None
+# The directory this file made, in the environment rather than a global: on SIGHUP gunicorn
+# re-reads this file with PROMETHEUS_MULTIPROC_DIR already set, and on_exit must still know.
+_OWNED_DIR_ENV = "LNCDS_PROMETHEUS_TMPDIR"
+_OWNED_DIR_PREFIX = "lncds-prometheus-"
 if not os.environ.get(_MULTIPROC_ENV):
-    _TEMPORARY_MULTIPROC_DIR = tempfile.mkdtemp(prefix="lncds-prometheus-")
-    os.environ[_MULTIPROC_ENV] = _TEMPORARY_MULTIPROC_DIR
+    os.environ[_MULTIPROC_ENV] = os.environ[_OWNED_DIR_ENV] = tempfile.mkdtemp(
+        prefix=_OWNED_DIR_PREFIX
+    )
 
 bind = os.environ.get("LNCDS_BIND", "0.0.0.0:8080")
 workers = int(os.environ.get("LNCDS_WORKERS", str(min(4, multiprocessing.cpu_count() * 2))))
@@ -114,6 +118,11 @@ def child_exit(server: Any, worker: Any) -> None:
 
 
 def on_exit(server: Any) -> None:
-    """Remove the metrics directory if this file made it."""
-    if _TEMPORARY_MULTIPROC_DIR is not None:
-        shutil.rmtree(_TEMPORARY_MULTIPROC_DIR, ignore_errors=True)
+    """Remove the metrics directory if this file made it (even before a SIGHUP re-read)."""
+    owned = os.environ.get(_OWNED_DIR_ENV)
+    if (
+        owned
+        and owned == os.environ.get(_MULTIPROC_ENV)
+        and Path(owned).name.startswith(_OWNED_DIR_PREFIX)
+    ):
+        shutil.rmtree(owned, ignore_errors=True)
