@@ -16,11 +16,9 @@ from typing import Any
 
 import orjson
 
-JSONDecodeError = orjson.JSONDecodeError  # a ValueError
-
 
 def loads(data: bytes | str) -> Any:
-    """Parse JSON text; raises `ValueError` (`JSONDecodeError`) when it is not valid JSON."""
+    """Parse JSON text; raises `ValueError` (`orjson.JSONDecodeError`) when it is not valid JSON."""
     return orjson.loads(data)
 
 

@@ -83,12 +83,7 @@ def create_app(config: Config | None = None) -> Flask:
         trend_path=_demo_trend_path() if config.demo else None,
     )
     registry = Registry([lupus_nephritis_service(hook, prefetch, config)])
-    app.extensions[EXTENSION] = {
-        "config": config,
-        "registry": registry,
-        "session": session,
-        "metrics": metrics,
-    }
+    app.extensions[EXTENSION] = {"config": config, "registry": registry, "session": session}
 
     register_error_handlers(app)
     register_observability(app, metrics)
