@@ -15,7 +15,6 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
-from datetime import datetime, time
 
 from flask import Flask
 
@@ -54,15 +53,15 @@ def create_app(config: Config | None = None) -> Flask:
     """
     if config is None:
         config = config_from_env(os.environ)
-    if config.demo:
-        config = _demo_clock(config)
     _configure_logging(config)
     if not config.auth:
         log.warning(AUTH_OFF_WARNING)
     elif config.authenticator is None:
         log.error("auth is on but no authenticator is configured: every call will get 401")
-    if config.as_of is not None:
+    if config.as_of is not None:  # the operator's date, not the demo's own (set below)
         log.warning("every patient is assessed as of %s (LNCDS_AS_OF), not today", config.as_of)
+    if config.demo:
+        config = _demo_as_of(config)
 
     check_multiprocess_dir()
 
@@ -109,17 +108,17 @@ def config_from_env(environ: Mapping[str, str]) -> Config:
     return config
 
 
-def _demo_clock(config: Config) -> Config:
+def _demo_as_of(config: Config) -> Config:
     """The demo cohort is dated around `DEMO_AS_OF`: assess it as of that day, always.
 
-    Only when the clock is the default one: a test that injects its own clock keeps it.
+    Only when neither a date (`LNCDS_AS_OF`) nor a clock was chosen: a test that injects its
+    own clock keeps it.
     """
-    if config.clock is not Config().clock:
+    if config.as_of is not None or config.clock is not Config().clock:
         return config
     from cds.demo import DEMO_AS_OF  # noqa: PLC0415
 
-    noon = datetime.combine(DEMO_AS_OF, time(12), tzinfo=config.zone)
-    return config.with_overrides(clock=lambda: noon)
+    return config.with_overrides(as_of=DEMO_AS_OF)
 
 
 def _demo_trend_path() -> str:

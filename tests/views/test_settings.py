@@ -8,6 +8,7 @@ import pytest
 from flask import Flask
 
 from cds.config import Config, ConfigError
+from cds.demo import DEMO_AS_OF
 from cds.views import register_views, settings_from_config
 from cds.web.app import create_app
 
@@ -29,6 +30,22 @@ def test_views_refuse_a_naive_clock_as_the_hook_does() -> None:
     for today in (config.today, settings_from_config(config, {}).today):
         with pytest.raises(ConfigError, match="aware datetime"):
             today()
+
+
+def test_the_demo_is_assessed_as_of_its_cohort_date_without_the_as_of_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    config = create_app(Config(auth=False, demo=True)).extensions["ln_cds"]["config"]
+    assert config.today() == DEMO_AS_OF == settings_from_config(config, {}).today()
+    assert "LNCDS_AS_OF" not in caplog.text
+
+
+def test_the_demo_keeps_an_injected_clock_or_date(caplog: pytest.LogCaptureFixture) -> None:
+    clocked = Config(auth=False, demo=True, clock=lambda: LATER)
+    assert create_app(clocked).extensions["ln_cds"]["config"].today() == date(2031, 5, 1)
+    dated = Config(auth=False, demo=True, as_of=date(2027, 1, 1))
+    assert create_app(dated).extensions["ln_cds"]["config"].today() == date(2027, 1, 1)
+    assert "assessed as of 2027-01-01 (LNCDS_AS_OF)" in caplog.text
 
 
 def test_a_smart_link_to_our_own_launch_without_a_smart_client_stops_start_up(
